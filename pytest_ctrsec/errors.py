@@ -1,0 +1,59 @@
+"""The one exception hierarchy of pytest-ctrsec.
+
+Every error a user can see derives from :class:`CtrsecError`, and its ``str()`` is a single
+line that names the input and the problem, so the plugin can show it without a traceback.
+
+- :class:`InputError`: a file or stream that cannot be read as what it claims to be
+  (:class:`ParseError` for syntax, :class:`SchemaError` for structure,
+  :class:`InterpolationError` for Compose variables).
+- :class:`TargetUnavailable`: a target that exists elsewhere but cannot be reached now
+  (no Docker engine, unknown image, unreachable cluster).
+- :class:`CannotEvaluate`: a check that cannot judge a target (it becomes a skip with the reason).
+- :class:`ConfigError`: a bad option, ini value, waiver or profile (a ``pytest.UsageError``).
+"""
+
+from __future__ import annotations
+
+
+class CtrsecError(Exception):
+    """Base class: ``str(err)`` is one line fit for a terminal."""
+
+
+class InputError(CtrsecError):
+    """Input that cannot be read; carries the path and, where known, the line (1-based)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.path or "<input>"
+        if self.line:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ParseError(InputError):
+    """Invalid YAML, JSON, Dockerfile or archive syntax."""
+
+
+class SchemaError(InputError):
+    """Well-formed input with the wrong structure (unknown key, wrong type or shape)."""
+
+
+class InterpolationError(InputError):
+    """A Compose variable that is required but unset, or a malformed ``${...}``."""
+
+
+class TargetUnavailable(CtrsecError):
+    """The target cannot be reached: no engine, unknown image or container, no cluster."""
+
+
+class CannotEvaluate(CtrsecError):
+    """A check cannot judge this target; the test is skipped with this reason."""
+
+
+class ConfigError(CtrsecError):
+    """A bad option, ini value, waiver file or profile."""

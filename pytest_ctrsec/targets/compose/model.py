@@ -1,0 +1,62 @@
+"""The Compose project model the loader produces (plain data; the loader fills it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...findings import Location
+
+
+@dataclass(frozen=True)
+class ComposeService:
+    """One service after merge, ``extends``, ``include`` and interpolation.
+
+    ``config`` is the service in canonical long form (as ``docker compose config`` prints it:
+    ports and volumes long syntax, environment a mapping, relative bind sources resolved).
+    ``raw`` is the same service merged but not interpolated, so rules can tell a literal
+    value from a ``${VAR}`` reference. ``key_locations`` maps each top-level key of the
+    service to where its final value was written (the file of the last override)."""
+
+    name: str
+    config: Mapping[str, Any]
+    raw: Mapping[str, Any]
+    location: Location
+    key_locations: Mapping[str, Location] = field(default_factory=dict)
+
+    def locate(self, key: str) -> Location:
+        """The file and line of ``key``, or of the service when the key is not written."""
+        return self.key_locations.get(key, self.location)
+
+
+@dataclass(frozen=True)
+class SourceString:
+    """A string literal written in a project file (Compose file, env_file or ``.env``), with
+    where it stands; ``key`` is its dotted path or variable name, for secret detectors."""
+
+    key: str
+    value: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class ComposeProject:
+    """A Compose project: the files merged in order, and what they define."""
+
+    name: str
+    files: tuple[str, ...]  # as the user gave them
+    project_dir: Path
+    services: tuple[ComposeService, ...]  # active services (profiles applied)
+    secrets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    volumes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    networks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    top_locations: Mapping[str, Location] = field(default_factory=dict)  # "secrets.db" -> loc
+    strings: tuple[SourceString, ...] = ()  # every literal string, pre-interpolation
+
+    @property
+    def location(self) -> Location:
+        """The first Compose file, line 1: where project-wide results are anchored."""
+        return Location(self.files[0], 1)
