@@ -4,12 +4,11 @@ and planted files, since no registry can be reached from these machines."""
 from __future__ import annotations
 
 import io
-import shutil
 import tarfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-BUSYBOX = shutil.which("busybox") or "/usr/bin/busybox"
+BUSYBOX = "/bin/busybox"  # Debian busybox-static: no shared libraries needed in scratch
 
 PlantedFile = bytes | tuple[bytes, int]  # content, or (content, mode)
 

@@ -1,0 +1,167 @@
+"""Run options: every ``--ctrsec-*`` flag, its ini twin ``ctrsec_*``, and validation.
+
+One frozen :class:`RunOptions` holds the resolved values (command line first, then the ini
+file, then the default), so loaders and checks never touch pytest's config object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .findings import SEVERITIES
+
+GRANULARITIES = ("auto", "object", "source", "check")
+TARGET_OPTIONS = ("image", "dockerfile", "container", "daemon", "compose", "k8s")
+LIVE_K8S_OPTIONS = ("kube_context", "kubeconfig")
+
+
+def _opt(default: Any, help: str, *, kind: str = "str", metavar: str | None = None,
+         choices: tuple[str, ...] = (), path: bool = False) -> Any:
+    """A dataclass field carrying how the option is spelled on the command line and in ini."""
+    meta = {"help": help, "kind": kind, "metavar": metavar, "choices": choices, "path": path}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Resolved plugin options (see ``pytest --help``, group "ctrsec")."""
+
+    image: tuple[str, ...] = _opt((), "image to check: engine ref, docker-archive:PATH or oci:PATH "
+                                  "(repeatable)", kind="list", metavar="REF")
+    dockerfile: tuple[str, ...] = _opt((), "Dockerfile to check (repeatable)", kind="list",
+                                       metavar="PATH", path=True)
+    container: tuple[str, ...] = _opt((), "container name or id, 'running' for all running ones, "
+                                      "or label:KEY[=VALUE] (repeatable)", kind="list",
+                                      metavar="NAME")
+    daemon: str | None = _opt(None, "check the Docker daemon ('local', the default when the flag "
+                              "has no value, or an engine URL)", kind="daemon", metavar="ENGINE")
+    daemon_json: str | None = _opt(None, "daemon.json to read (default /etc/docker/daemon.json)",
+                                   metavar="PATH", path=True)
+    compose: tuple[str, ...] = _opt((), "Compose file; repeat to merge in order like "
+                                    "'docker compose -f a -f b'", kind="list", metavar="FILE",
+                                    path=True)
+    compose_profile: tuple[str, ...] = _opt((), "Compose profile to activate (repeatable)",
+                                            kind="list", metavar="NAME")
+    compose_env_file: tuple[str, ...] = _opt((), "env file for Compose interpolation, instead of "
+                                             "the project's .env (repeatable)", kind="list",
+                                             metavar="FILE", path=True)
+    k8s: tuple[str, ...] = _opt((), "Kubernetes manifests: file, directory or '-' for stdin "
+                                "(repeatable)", kind="list", metavar="PATH")
+    kube_context: str | None = _opt(None, "check the live cluster of this kubeconfig context",
+                                    metavar="NAME")
+    kubeconfig: str | None = _opt(None, "kubeconfig file for the live cluster", metavar="PATH",
+                                  path=True)
+    namespace: tuple[str, ...] = _opt((), "limit Kubernetes objects to this namespace "
+                                      "(repeatable)", kind="list", metavar="NS")
+    pss_version: str | None = _opt(None, "Pod Security Standards version (v1.0 ... latest)",
+                                   metavar="VERSION")
+    k8s_pod_template: tuple[str, ...] = _opt((), "pod-template path of a custom kind, e.g. "
+                                             "Rollout=spec.template (repeatable)", kind="list",
+                                             metavar="KIND=PATH")
+    no_annotation_waivers: bool = _opt(False, "ignore ctrsec.io/waive.* annotations",
+                                       kind="bool")
+    vulndb: str | None = _opt(None, "offline OSV database directory", metavar="PATH", path=True)
+    vulndb_cache: str | None = _opt(None, "where the indexed OSV cache lives", metavar="PATH",
+                                    path=True)
+    scan_report: tuple[str, ...] = _opt((), "Trivy or Grype JSON report to use for "
+                                        "vulnerabilities (repeatable)", kind="list",
+                                        metavar="FILE", path=True)
+    pull: bool = _opt(False, "pull images that are not in the local engine", kind="bool")
+    structure_test: tuple[str, ...] = _opt((), "container-structure-test YAML to run "
+                                           "(repeatable)", kind="list", metavar="FILE",
+                                           path=True)
+    allow_run: bool = _opt(False, "allow starting throwaway containers (image .run())",
+                           kind="bool")
+    profile: str | None = _opt(None, "check profile: default, all, cis-docker, pss-baseline, "
+                               "pss-restricted or one from configuration", metavar="NAME")
+    select: tuple[str, ...] = _opt((), "run only checks matching an id glob or a reference "
+                                   "such as 'CIS 5.*' (repeatable)", kind="list", metavar="PAT")
+    ignore: tuple[str, ...] = _opt((), "skip checks matching an id glob or reference "
+                                   "(repeatable)", kind="list", metavar="PAT")
+    fail_on: str = _opt("info", "lowest severity of a failed check that fails the run",
+                        kind="choice", choices=SEVERITIES, metavar="SEVERITY")
+    waivers: str | None = _opt(None, "waiver file (YAML)", metavar="FILE", path=True)
+    strict: bool = _opt(False, "ignore every waiver", kind="bool")
+    json: str | None = _opt(None, "write the JSON report here", metavar="PATH")
+    sarif: str | None = _opt(None, "write a SARIF 2.1.0 report here", metavar="PATH")
+    sbom: str | None = _opt(None, "write a CycloneDX SBOM per image into this directory",
+                            metavar="DIR")
+    no_bundled: bool = _opt(False, "do not collect the bundled checks", kind="bool")
+    granularity: str = _opt("auto", "what one bundled test item covers: one target, one source "
+                            "file or namespace, or every target of a check; auto picks the finest "
+                            "within --ctrsec-max-items", kind="choice", choices=GRANULARITIES,
+                            metavar="HOW")
+    max_items: int = _opt(2000, "item budget for granularity auto", kind="int", metavar="N")
+
+    @property
+    def wants_bundled(self) -> bool:
+        """A target was given and the bundled checks are not turned off."""
+        return not self.no_bundled and self.has_targets
+
+    @property
+    def has_targets(self) -> bool:
+        given = any(getattr(self, name) for name in TARGET_OPTIONS)
+        return given or any(getattr(self, name) for name in LIVE_K8S_OPTIONS)
+
+
+def option_fields() -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(RunOptions)
+
+
+def flag(name: str) -> str:
+    """``compose_env_file`` -> ``--ctrsec-compose-env-file``."""
+    return "--ctrsec-" + name.replace("_", "-")
+
+
+def ini_name(name: str) -> str:
+    return "ctrsec_" + name
+
+
+def ini_type(kind: str) -> str:
+    return {"list": "linelist", "bool": "bool"}.get(kind, "string")
+
+
+def resolve(cli: dict[str, Any], ini: dict[str, Any], ini_dir: Path | None) -> RunOptions:
+    """Combine command-line and ini values (command line wins) and validate them."""
+    values: dict[str, Any] = {}
+    for fld in option_fields():
+        raw, from_ini = cli.get(fld.name), False
+        if raw in (None, [], False):
+            raw, from_ini = ini.get(fld.name), True
+        if raw in (None, [], "", False):
+            continue
+        values[fld.name] = _convert(fld, raw, ini_dir if from_ini else None)
+    return RunOptions(**values)
+
+
+def _convert(fld: dataclasses.Field[Any], raw: Any, ini_dir: Path | None) -> Any:
+    meta, name = fld.metadata, flag(fld.name)
+    kind = meta["kind"]
+    if kind == "list":
+        items = [raw] if isinstance(raw, str) else list(raw)
+        return tuple(_relocate(str(v), ini_dir, meta["path"]) for v in items if str(v).strip())
+    if kind == "bool":
+        return raw is True or str(raw).lower() in ("1", "true", "yes", "on")
+    if kind == "int":
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+        if value < 1:
+            raise ConfigError(f"{name}: must be at least 1, got {value}")
+        return value
+    text = str(raw).strip()
+    if kind == "choice" and text not in meta["choices"]:
+        raise ConfigError(f"{name}: {text!r} is not one of {', '.join(meta['choices'])}")
+    return _relocate(text, ini_dir, meta["path"])
+
+
+def _relocate(value: str, ini_dir: Path | None, is_path: bool) -> str:
+    """A relative path from the ini file is relative to the ini file's folder."""
+    if not is_path or ini_dir is None or value == "-" or Path(value).is_absolute():
+        return value
+    return str(ini_dir / value)

@@ -1,0 +1,155 @@
+"""pytest hooks of pytest-ctrsec (entry point ``ctrsec``): options, collection of the bundled
+suites, and reporting. The work is done in plain modules; this file only binds them."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import CtrsecError
+from .options import RunOptions, flag, ini_name, ini_type, option_fields, resolve
+from .outcomes import RESULTS_KEY, error_results
+from .report.log import ResultLog, summary_lines
+from .runner import Unit
+from .session import SessionState, current, set_current
+
+SUITES_DIR = Path(__file__).parent / "suites"
+OPTIONS_KEY = pytest.StashKey[RunOptions]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ctrsec", "container-security checks (pytest-ctrsec)")
+    for fld in option_fields():
+        meta = fld.metadata
+        kwargs: dict[str, Any] = {"dest": "ctrsec_" + fld.name, "help": meta["help"]}
+        if meta["kind"] == "list":
+            kwargs.update(action="append", default=[], metavar=meta["metavar"])
+        elif meta["kind"] == "bool":
+            kwargs.update(action="store_true", default=False)
+        elif meta["kind"] == "daemon":
+            kwargs.update(nargs="?", const="local", default=None, metavar=meta["metavar"])
+        else:
+            kwargs.update(default=None, metavar=meta["metavar"])
+        group.addoption(flag(fld.name), **kwargs)
+        parser.addini(ini_name(fld.name), meta["help"], type=ini_type(meta["kind"]),
+                      default=[] if meta["kind"] == "list" else None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for kind in ("image", "dockerfile", "container", "daemon", "compose", "k8s"):
+        config.addinivalue_line("markers", f"ctrsec_{kind}: a bundled {kind} check")
+    config.addinivalue_line("markers", "ctrsec(id, severity, refs): a bundled ctrsec check")
+    opts = _options(config)
+    config.stash[OPTIONS_KEY] = opts
+    if opts.wants_bundled:
+        config.args.append(str(SUITES_DIR))
+        # A user's python_files setting must not silently drop the bundled modules.
+        config.addinivalue_line("python_files", "test_*.py")
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Reporter(opts), "ctrsec-reporter")
+
+
+def _options(config: pytest.Config) -> RunOptions:
+    cli = {f.name: config.getoption("ctrsec_" + f.name) for f in option_fields()}
+    ini = {f.name: config.getini(ini_name(f.name)) for f in option_fields()}
+    ini_dir = config.inipath.parent if config.inipath else None
+    try:
+        return resolve(cli, ini, ini_dir)
+    except CtrsecError as err:
+        raise pytest.UsageError(str(err)) from None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    state = SessionState(session.config.stash[OPTIONS_KEY])
+    try:
+        state.load()
+    except CtrsecError as err:
+        raise pytest.UsageError(str(err)) from None
+    set_current(state)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    set_current(None)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    chk = getattr(metafunc.function, "ctrsec_check", None)
+    state = current()
+    if chk is None or state is None:
+        return
+    units = state.units[chk.id]
+    metafunc.parametrize("ctrsec_unit", units, ids=[u.label for u in units])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        unit = getattr(getattr(item, "callspec", None), "params", {}).get("ctrsec_unit")
+        if isinstance(unit, Unit):
+            _add_properties(item, unit)
+
+
+def _add_properties(item: pytest.Item, unit: Unit) -> None:
+    """Check metadata as JUnit properties (set at collection: JUnit reads them from the
+    item, and markers do not reach an xdist controller)."""
+    chk = unit.check
+    item.user_properties.extend([
+        ("ctrsec.id", chk.id), ("ctrsec.title", chk.title), ("ctrsec.severity", chk.severity),
+        ("ctrsec.refs", ", ".join(chk.refs)),
+        ("ctrsec.target", unit.targets[0].name if len(unit.targets) == 1 else unit.label),
+    ])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    results = item.stash.get(RESULTS_KEY, None)
+    if report.when == "call" and results is not None:
+        report.ctrsec_results = [r.to_json(item.nodeid) for r in results]  # type: ignore
+    elif report.when == "setup" and report.failed:
+        why = report.longreprtext.strip().splitlines()[-1:] or ["setup failed"]
+        rows = [r.to_json(item.nodeid) for r in error_results(item, why[0])]
+        if rows:
+            report.ctrsec_results = rows  # type: ignore[attr-defined]
+    return report
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    opts = config.stash.get(OPTIONS_KEY, None)
+    if opts is None or not opts.has_targets:
+        return []
+    given = [f"{flag(n)}={','.join(v) if isinstance(v, tuple) else v}"
+             for n in ("image", "dockerfile", "container", "daemon", "compose", "k8s",
+                       "kube_context") if (v := getattr(opts, n))]
+    return ["ctrsec: " + " ".join(given)]
+
+
+class Reporter:
+    """Gathers results on the controller (the only process that writes reports)."""
+
+    def __init__(self, opts: RunOptions) -> None:
+        self.opts = opts
+        self.log = ResultLog()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        rows = getattr(report, "ctrsec_results", None)
+        if rows:
+            self.log.add(rows)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.log.rows:
+            return
+        terminalreporter.write_sep("=", "ctrsec summary")
+        for line in summary_lines(self.log):
+            terminalreporter.write_line(line)
+        if self.opts.json:
+            terminalreporter.write_line(f"JSON report: {self.opts.json}")
+
+    def pytest_sessionfinish(self) -> None:
+        if self.opts.json:
+            self.log.write_json(self.opts.json)

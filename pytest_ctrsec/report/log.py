@@ -1,0 +1,69 @@
+"""The result log: every check result of the run, gathered on the controller from test
+reports (so it works the same under xdist), and written out once at the end."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..findings import SEVERITIES, severity_rank
+
+OUTCOMES = ("passed", "failed", "skipped", "waived", "error")
+
+
+class ResultLog:
+    """Result rows (the JSON contract's ``results``) in the order they arrived."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        self.rows.extend(rows)
+
+    def sorted_rows(self) -> list[dict[str, Any]]:
+        """Rows in a stable order, so serial and parallel runs write the same document."""
+        return sorted(self.rows, key=lambda r: (r["check"], r["target"], r["nodeid"]))
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(r["outcome"] for r in self.rows)
+        return {o: counts.get(o, 0) for o in OUTCOMES}
+
+    def failed_by_severity(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {s: [] for s in SEVERITIES}
+        for row in self.rows:
+            if row["outcome"] in ("failed", "error"):
+                out[row["severity"]].append(row)
+        return out
+
+    def document(self) -> dict[str, Any]:
+        return {"tool": "pytest-ctrsec", "version": __version__,
+                "results": self.sorted_rows(), "summary": self.summary()}
+
+    def write_json(self, path: str) -> None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(self.document(), indent=2) + "\n", encoding="utf-8")
+
+
+def summary_lines(log: ResultLog, limit: int = 10) -> list[str]:
+    """A short terminal summary: failed checks counted and listed by severity."""
+    groups = log.failed_by_severity()
+    total = sum(len(rows) for rows in groups.values())
+    counts = log.summary()
+    head = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+    lines = [f"{len(log.rows)} check results: {head or 'none'}"]
+    if not total:
+        return lines
+    for sev in sorted(groups, key=severity_rank, reverse=True):
+        rows = groups[sev]
+        if not rows:
+            continue
+        lines.append(f"{sev.upper()} ({len(rows)}):")
+        for row in rows[:limit]:
+            lines.append(f"  {row['check']}  {row['target']}")
+        if len(rows) > limit:
+            lines.append(f"  ... and {len(rows) - limit} more")
+    return lines

@@ -1,0 +1,138 @@
+"""Planning and running bundled checks: which test items exist and what each one covers.
+
+pytest costs about 1.5 ms per test item, so one item per check per object is only affordable
+for small corpora. A :class:`Unit` is what one item covers: one target, every target of one
+source file (or namespace), or every target of the check. Whatever the grouping, the results
+keep one :class:`Result` per check per target, for the JSON and SARIF reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import Check
+from .findings import Finding, severity_rank
+from .targets import Target
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The targets one bundled test item judges with one check."""
+
+    check: Check
+    targets: tuple[Target, ...]
+    label: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """One check on one target: the row of the JSON report."""
+
+    check: Check
+    target: Target
+    outcome: str  # passed, failed, skipped, waived, error
+    severity: str
+    findings: tuple[Finding, ...] = ()
+    reason: str = ""
+
+    def to_json(self, nodeid: str = "") -> dict[str, Any]:
+        findings = [f.to_json() for f in self.findings]
+        if self.outcome in ("skipped", "error") and not findings:
+            findings = [{"message": self.reason, "location": None}]
+        return {
+            "check": self.check.id,
+            "title": self.check.title,
+            "severity": self.severity,
+            "refs": list(self.check.refs),
+            "target": self.target.name,
+            "target_kind": self.target.kind,
+            "outcome": self.outcome,
+            "findings": findings,
+            "nodeid": nodeid,
+            "waiver": None,
+        }
+
+
+def plan(checks: Iterable[Check], targets: Mapping[str, Sequence[Target]], granularity: str,
+         max_items: int) -> dict[str, list[Unit]]:
+    """Units per check id. ``auto`` takes the finest grouping whose item count fits
+    ``max_items``; a check with no target of its model type gets no unit (no item)."""
+    bound = [(c, targets.get(c.model, ())) for c in checks]
+    bound = [(c, ts) for c, ts in bound if ts]
+    if granularity == "auto":
+        granularity = "check"
+        for candidate in ("object", "source"):
+            if sum(len(_group(ts, candidate)) for _, ts in bound) <= max_items:
+                granularity = candidate
+                break
+    return {c.id: [Unit(c, group, label) for label, group in _group(ts, granularity).items()]
+            for c, ts in bound}
+
+
+def _group(targets: Sequence[Target], how: str) -> dict[str, tuple[Target, ...]]:
+    if how == "object":
+        return _unique_labels([(t.label, (t,)) for t in targets])
+    if how == "source":
+        by_source: dict[str, list[Target]] = {}
+        for t in targets:
+            by_source.setdefault(t.source, []).append(t)
+        return {src: tuple(ts) for src, ts in by_source.items()}
+    kind = targets[0].kind
+    return {f"{len(targets)} {kind} targets": tuple(targets)}
+
+
+def _unique_labels(pairs: list[tuple[str, tuple[Target, ...]]]) -> dict[str, tuple[Target, ...]]:
+    """Labels are test ids: make repeats unique rather than lose a target."""
+    out: dict[str, tuple[Target, ...]] = {}
+    for label, group in pairs:
+        key, n = label, 1
+        while key in out:
+            n += 1
+            key = f"{label}~{n}"
+        out[key] = group
+    return out
+
+
+def run_unit(unit: Unit, options: Mapping[str, Any] | None = None,
+             severity: str | None = None) -> list[Result]:
+    """Evaluate the unit's check on each of its targets."""
+    results = []
+    default = severity or unit.check.severity
+    for target in unit.targets:
+        verdict = unit.check.evaluate(target.model, options)
+        findings = tuple(_anchored(f, target) for f in verdict.findings)
+        results.append(Result(unit.check, target, verdict.outcome,
+                              verdict.severity(default), findings, verdict.reason))
+    return results
+
+
+def _anchored(finding: Finding, target: Target) -> Finding:
+    """A finding without a location takes its target's."""
+    if finding.location is not None or target.location is None:
+        return finding
+    return Finding(finding.message, target.location, finding.severity, finding.extra)
+
+
+def failure_message(results: Sequence[Result], limit: int = 25) -> str:
+    """The terminal message of a failed item: what, where, how to fix, which standard."""
+    failed = [r for r in results if r.outcome == "failed"]
+    check = failed[0].check
+    lines = [f"{check.id} ({failed[0].severity}): {check.title}"]
+    shown = 0
+    for r in sorted(failed, key=lambda r: -severity_rank(r.severity)):
+        for f in r.findings:
+            if shown == limit:
+                break
+            where = f" [{f.location}]" if f.location else ""
+            lines.append(f"  - {r.target.name}: {f.message}{where}")
+            shown += 1
+    total = sum(len(r.findings) for r in failed)
+    if total > shown:
+        lines.append(f"  ... and {total - shown} more findings (see the JSON or SARIF report)")
+    if check.remediation:
+        lines.append(f"  fix: {check.remediation}")
+    if check.refs:
+        lines.append(f"  refs: {', '.join(check.refs)}")
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""Which bundled checks run: profiles, ``--ctrsec-select`` and ``--ctrsec-ignore``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
+
+from .catalog import Check
+from .errors import ConfigError
+
+BUILTIN_PROFILES = ("default", "all", "cis-docker", "pss-baseline", "pss-restricted")
+
+
+def matches(check: Check, pattern: str) -> bool:
+    """An id glob (``compose.no-*``) or a reference glob (``CIS 5.*``, ``CL-0002``).
+
+    >>> from pytest_ctrsec.catalog import Check
+    >>> c = Check("compose.no-privileged", "t", "critical", "compose.service", print,
+    ...           refs=("CIS 5.5", "CL-0002"))
+    >>> matches(c, "compose.*"), matches(c, "CIS 5.*"), matches(c, "CIS 4.*")
+    (True, True, False)
+    """
+    pattern = pattern.strip()
+    if fnmatchcase(check.id, pattern):
+        return True
+    return any(fnmatchcase(ref, pattern) for ref in check.refs)
+
+
+def in_profile(check: Check, profile: str | None) -> bool:
+    """Built-in profiles; the Pod Security levels themselves are applied by the k8s checks."""
+    if profile in (None, "default", "all"):
+        return True
+    if profile == "cis-docker":
+        return any(ref.startswith("CIS ") for ref in check.refs)
+    if profile in ("pss-baseline", "pss-restricted"):
+        return check.kind == "k8s"
+    if profile in check.profiles:
+        return True
+    raise ConfigError(f"--ctrsec-profile: unknown profile {profile!r}; built in: "
+                      f"{', '.join(BUILTIN_PROFILES)}")
+
+
+def select(checks: Iterable[Check], profile: str | None, include: Iterable[str],
+           exclude: Iterable[str]) -> list[Check]:
+    """The checks to run, in registry order."""
+    include, exclude = list(include), list(exclude)
+    chosen = []
+    for chk in checks:
+        if not in_profile(chk, profile):
+            continue
+        if include and not any(matches(chk, p) for p in include):
+            continue
+        if any(matches(chk, p) for p in exclude):
+            continue
+        chosen.append(chk)
+    return chosen

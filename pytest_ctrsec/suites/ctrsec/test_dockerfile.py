@@ -1,0 +1,5 @@
+"""Bundled dockerfile checks (one test function per check; see pytest_ctrsec.suites)."""
+
+from pytest_ctrsec.suites import bind
+
+bind(globals(), "dockerfile")

@@ -1,0 +1,5 @@
+"""Bundled k8s checks (one test function per check; see pytest_ctrsec.suites)."""
+
+from pytest_ctrsec.suites import bind
+
+bind(globals(), "k8s")

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need (Debian's docker.io, busybox-static
+# and skopeo; the package with its test extras), starts a Docker engine when none answers, runs
+# pytest on tests/, and stops the engine it started. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'tests/run.sh: %s\n' "$*" >&2; }
+
+install_debian_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
+  command -v skopeo >/dev/null || missing+=(skopeo)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    log "missing ${missing[*]} and not root: install them, or the engine tests skip"
+    return 0
+  fi
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+STARTED_PID=""
+start_engine() {
+  engine_answers && return 0
+  command -v dockerd >/dev/null || { log "no dockerd: engine tests will skip (fail in CI)"; return 0; }
+  log "starting dockerd"
+  dockerd >/tmp/ctrsec-dockerd.log 2>&1 &
+  STARTED_PID=$!
+  for _ in $(seq 1 60); do
+    engine_answers && { log "engine up"; return 0; }
+    sleep 1
+  done
+  log "dockerd did not answer within 60 s; see /tmp/ctrsec-dockerd.log"
+  tail -n 20 /tmp/ctrsec-dockerd.log >&2 || true
+}
+
+stop_engine() {
+  if [ -n "$STARTED_PID" ]; then
+    kill "$STARTED_PID" 2>/dev/null || true
+    wait "$STARTED_PID" 2>/dev/null || true
+  fi
+}
+
+install_debian_packages
+python -m pip install -q -e '.[test]' 2>&1 | grep -v -e '^WARNING: Running pip as' -e 'dependency conflicts' >&2 || true
+start_engine
+trap stop_engine EXIT
+python -m pytest tests "$@"
