@@ -1,0 +1,173 @@
+"""The plugin core, end to end through pytest itself (pytester, in a subprocess so the fake
+target kind below never leaks into the real registry)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+
+import pytest
+
+FAKE_CONFTEST = textwrap.dedent('''
+    import sys, types
+    from pytest_ctrsec import session, catalog
+    from pytest_ctrsec.errors import CannotEvaluate, ParseError
+    from pytest_ctrsec.findings import Finding, Location
+    from pytest_ctrsec.targets import Target
+
+    def load_targets(opts):
+        out = []
+        for path in opts.compose:
+            if path.endswith("broken.yaml"):
+                raise ParseError("mapping values are not allowed here", path, 7)
+            for i, mode in enumerate(open(path).read().split()):
+                out.append(Target("compose.service", f"compose:{path}#s{i}", f"{path}#s{i}",
+                                  path, Location(path, i + 1), mode))
+        return out
+
+    mod = types.ModuleType("fake_loader")
+    mod.load_targets = load_targets
+    sys.modules["fake_loader"] = mod
+    session.LOADERS["compose"] = ("fake_loader", lambda o: bool(o.compose))
+    # Only the fake check: the real catalogue is tested elsewhere.
+    catalog._loaded = True
+    catalog._REGISTRY.clear()
+
+    @catalog.check("compose.fake-rule", title="mode is good", severity="high",
+                   model="compose.service", refs=["CIS 9.9", "X-1"], remediation="make it good")
+    def fake_rule(mode):
+        if mode == "unknown":
+            raise CannotEvaluate("mode not known")
+        if mode == "bad":
+            yield Finding("mode is bad")
+''')
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(FAKE_CONFTEST)
+    pytester.path.joinpath("a.yaml").write_text("good bad unknown\n")
+    pytester.path.joinpath("b.yaml").write_text("good good\n")
+    pytester.makepyfile(test_user="def test_mine():\n    assert 1 + 1 == 2\n")
+    return pytester
+
+
+def run(p: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return p.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def test_bundled_checks_are_not_collected_without_a_target(project: pytest.Pytester) -> None:
+    result = run(project, "--collect-only", "-q")
+    assert "test_user.py::test_mine" in result.stdout.str()
+    assert "ctrsec/" not in result.stdout.str()
+
+
+def test_one_item_per_check_per_target_with_readable_ids(project: pytest.Pytester) -> None:
+    result = run(project, "--ctrsec-compose=a.yaml", "-v")
+    out = result.stdout.str()
+    assert "ctrsec/test_compose.py::test_fake_rule[a.yaml#s0] PASSED" in out
+    assert "ctrsec/test_compose.py::test_fake_rule[a.yaml#s1] FAILED" in out
+    assert "ctrsec/test_compose.py::test_fake_rule[a.yaml#s2] SKIPPED" in out
+    assert "mode is bad [a.yaml:2]" in out and "fix: make it good" in out
+    assert "Traceback" not in out
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+
+
+def test_no_bundled_turns_them_off(project: pytest.Pytester) -> None:
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-no-bundled")
+    result.assert_outcomes(passed=1)
+
+
+def test_json_report_follows_the_contract(project: pytest.Pytester) -> None:
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-json=out/r.json")
+    assert result.ret == 1
+    doc = json.loads(project.path.joinpath("out/r.json").read_text())
+    assert doc["tool"] == "pytest-ctrsec" and doc["version"]
+    assert doc["summary"] == {"passed": 1, "failed": 1, "skipped": 1, "waived": 0, "error": 0}
+    failed = next(r for r in doc["results"] if r["outcome"] == "failed")
+    assert failed == {
+        "check": "compose.fake-rule", "title": "mode is good", "severity": "high",
+        "refs": ["CIS 9.9", "X-1"], "target": "compose:a.yaml#s1", "target_kind": "compose",
+        "outcome": "failed",
+        "findings": [{"message": "mode is bad", "location": {"path": "a.yaml", "line": 2}}],
+        "nodeid": "ctrsec/test_compose.py::test_fake_rule[a.yaml#s1]", "waiver": None,
+    }
+    skipped = next(r for r in doc["results"] if r["outcome"] == "skipped")
+    assert skipped["findings"] == [{"message": "mode not known", "location": None}]
+
+
+@pytest.mark.parametrize("how, items", [("object", 5), ("source", 2), ("check", 1)])
+def test_granularity_changes_items_not_results(project: pytest.Pytester, how: str,
+                                               items: int) -> None:
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-compose=b.yaml",
+                 f"--ctrsec-granularity={how}", "--ctrsec-json=r.json")
+    outcomes = result.parseoutcomes()
+    assert sum(outcomes.get(k, 0) for k in ("passed", "failed", "skipped")) == items + 1
+    rows = json.loads(project.path.joinpath("r.json").read_text())["results"]
+    assert len(rows) == 5 and {r["target"] for r in rows} == {
+        "compose:a.yaml#s0", "compose:a.yaml#s1", "compose:a.yaml#s2",
+        "compose:b.yaml#s0", "compose:b.yaml#s1"}
+
+
+def test_auto_granularity_groups_when_over_the_item_budget(project: pytest.Pytester) -> None:
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-compose=b.yaml",
+                 "--ctrsec-max-items=2", "--collect-only", "-q")
+    out = result.stdout.str()
+    assert "test_fake_rule[a.yaml]" in out and "test_fake_rule[b.yaml]" in out
+
+
+def test_junit_carries_check_metadata(project: pytest.Pytester) -> None:
+    run(project, "--ctrsec-compose=b.yaml", "--junitxml=j.xml")
+    tree = ET.parse(project.path / "j.xml")
+    case = next(c for c in tree.iter("testcase") if c.get("name", "").startswith("test_fake"))
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props["ctrsec.id"] == "compose.fake-rule"
+    assert props["ctrsec.severity"] == "high"
+    assert props["ctrsec.refs"] == "CIS 9.9, X-1"
+    assert props["ctrsec.target"] == "compose:b.yaml#s0"
+
+
+def test_terminal_summary_counts_failures_by_severity(project: pytest.Pytester) -> None:
+    out = run(project, "--ctrsec-compose=a.yaml").stdout.str()
+    assert "ctrsec summary" in out
+    assert "HIGH (1):" in out and "compose.fake-rule  compose:a.yaml#s1" in out
+
+
+def test_markers_and_keywords_select_checks(project: pytest.Pytester) -> None:
+    by_marker = run(project, "--ctrsec-compose=b.yaml", "-m", "ctrsec_compose", "--strict-markers")
+    by_marker.assert_outcomes(passed=2)
+    by_kw = run(project, "--ctrsec-compose=b.yaml", "-k", "fake_rule and s1")
+    by_kw.assert_outcomes(passed=1)
+
+
+def test_select_and_ignore_by_reference(project: pytest.Pytester) -> None:
+    run(project, "--ctrsec-compose=b.yaml", "--ctrsec-select=CIS 9.*").assert_outcomes(passed=3)
+    run(project, "--ctrsec-compose=b.yaml", "--ctrsec-ignore=X-*").assert_outcomes(passed=1)
+
+
+def test_ini_twin_gives_the_target(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nctrsec_compose = b.yaml\n")
+    run(project).assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ctrsec-fail-on=urgent"], "--ctrsec-fail-on: 'urgent' is not one of critical, high"),
+    (["--ctrsec-granularity=some"], "--ctrsec-granularity: 'some' is not one of auto"),
+    (["--ctrsec-max-items=0"], "--ctrsec-max-items: must be at least 1"),
+    (["--ctrsec-compose=broken.yaml"], "broken.yaml:7: mapping values are not allowed here"),
+])
+def test_bad_input_is_one_line_and_a_usage_error(project: pytest.Pytester, args: list[str],
+                                                 message: str) -> None:
+    project.path.joinpath("broken.yaml").write_text("x: y: z\n")
+    result = run(project, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"ERROR: {message}" in result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_help_needs_no_engine(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
+    result = pytester.runpytest_subprocess("--help")
+    assert result.ret == 0
+    assert "--ctrsec-compose=FILE" in result.stdout.str()
