@@ -108,8 +108,19 @@ class RunOptions:
         return given or any(getattr(self, name) for name in LIVE_K8S_OPTIONS)
 
 
+# Options whose feature has not landed yet: declared so the model is stable, but neither
+# offered on the command line nor in ini files until the feature works.
+PENDING = frozenset({
+    "daemon", "daemon_json", "container", "image", "dockerfile", "k8s", "kube_context",
+    "kubeconfig", "namespace", "pss_version", "k8s_pod_template", "no_annotation_waivers",
+    "vulndb", "vulndb_cache", "scan_report", "pull", "structure_test", "allow_run", "waivers",
+    "strict", "sarif", "sbom",
+})
+
+
 def option_fields() -> tuple[dataclasses.Field[Any], ...]:
-    return dataclasses.fields(RunOptions)
+    """The options users can set (pending ones excluded)."""
+    return tuple(f for f in dataclasses.fields(RunOptions) if f.name not in PENDING)
 
 
 def flag(name: str) -> str:

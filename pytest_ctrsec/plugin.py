@@ -12,7 +12,7 @@ import pytest
 from .errors import CtrsecError
 from .options import RunOptions, flag, ini_name, ini_type, option_fields, resolve
 from .outcomes import RESULTS_KEY, error_results
-from .report.log import ResultLog, summary_lines
+from .report.log import ResultLog, below_threshold, summary_lines
 from .runner import Unit
 from .session import SessionState, current, set_current
 
@@ -134,11 +134,25 @@ class Reporter:
     def __init__(self, opts: RunOptions) -> None:
         self.opts = opts
         self.log = ResultLog()
+        self.failures = 0
+        self.blocking = 0  # failures at or above --ctrsec-fail-on, or not ctrsec checks
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         rows = getattr(report, "ctrsec_results", None)
         if rows:
             self.log.add(rows)
+        if report.failed:
+            self.failures += 1
+            self.blocking += not below_threshold(rows or [], self.opts.fail_on)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.opts.json:
+            self.log.write_json(self.opts.json)
+        # Report everything, but only fail the run for what reaches the threshold.
+        if session.exitstatus == pytest.ExitCode.TESTS_FAILED and self.failures \
+                and not self.blocking:
+            session.exitstatus = pytest.ExitCode.OK
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -149,7 +163,3 @@ class Reporter:
             terminalreporter.write_line(line)
         if self.opts.json:
             terminalreporter.write_line(f"JSON report: {self.opts.json}")
-
-    def pytest_sessionfinish(self) -> None:
-        if self.opts.json:
-            self.log.write_json(self.opts.json)

@@ -171,3 +171,20 @@ def test_help_needs_no_engine(pytester: pytest.Pytester, monkeypatch: pytest.Mon
     result = pytester.runpytest_subprocess("--help")
     assert result.ret == 0
     assert "--ctrsec-compose=FILE" in result.stdout.str()
+
+
+@pytest.mark.parametrize("threshold, code", [("critical", 0), ("high", 1), ("info", 1)])
+def test_fail_on_sets_the_exit_code_but_reports_everything(
+        project: pytest.Pytester, threshold: str, code: int) -> None:
+    result = run(project, "--ctrsec-compose=a.yaml", f"--ctrsec-fail-on={threshold}",
+                 "--ctrsec-json=r.json")
+    assert result.ret == code
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    doc = json.loads(project.path.joinpath("r.json").read_text())
+    assert doc["summary"]["failed"] == 1
+
+
+def test_fail_on_never_hides_a_failing_user_test(project: pytest.Pytester) -> None:
+    project.makepyfile(test_user="def test_mine():\n    assert 1 + 1 == 3\n")
+    result = run(project, "--ctrsec-compose=b.yaml", "--ctrsec-fail-on=critical")
+    assert result.ret == 1

@@ -48,6 +48,15 @@ class ResultLog:
         target.write_text(json.dumps(self.document(), indent=2) + "\n", encoding="utf-8")
 
 
+def below_threshold(rows: list[dict[str, Any]], threshold: str) -> bool:
+    """True when a failed item's check results are all failures below ``threshold``
+    (an item without check results, or with an error, is never below it)."""
+    failed = [r for r in rows if r["outcome"] in ("failed", "error")]
+    if not failed or any(r["outcome"] == "error" for r in failed):
+        return False
+    return all(severity_rank(r["severity"]) < severity_rank(threshold) for r in failed)
+
+
 def summary_lines(log: ResultLog, limit: int = 10) -> list[str]:
     """A short terminal summary: failed checks counted and listed by severity."""
     groups = log.failed_by_severity()
