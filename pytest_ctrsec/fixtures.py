@@ -1,3 +1,56 @@
-"""Public fixtures: thin wrappers over the target loaders."""
+"""Public fixtures: thin wrappers over the target loaders.
+
+Each target fixture is session-scoped, loads what its option names once, and skips (with the
+option to pass) when the option was not given, so a policy test file can live in a repository
+whose CI does not always pass every target.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from .errors import CtrsecError
+from .options import RunOptions, flag
+
+
+@pytest.fixture(scope="session")
+def ctrsec_options(pytestconfig: pytest.Config) -> RunOptions:
+    """The resolved ``--ctrsec-*`` options of this run."""
+    from .plugin import OPTIONS_KEY
+
+    return pytestconfig.stash[OPTIONS_KEY]
+
+
+def _required(opts: RunOptions, name: str) -> None:
+    if not getattr(opts, name):
+        pytest.skip(f"no {name} target: pass {flag(name)}=...")
+
+
+def _load(what: str, load: Callable[[], Any]) -> Any:
+    """Load a target for a fixture; bad input fails the test with its one-line message."""
+    try:
+        return load()
+    except CtrsecError as err:
+        pytest.fail(f"{what}: {err}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def ctrsec_load_compose() -> Callable[..., Any]:
+    """Factory: ``ctrsec_load_compose(["compose.yaml"], profiles=["debug"])`` returns a
+    :class:`~pytest_ctrsec.targets.compose.model.ComposeProject`."""
+    from .targets.compose.loader import load_project
+
+    return load_project
+
+
+@pytest.fixture(scope="session")
+def ctrsec_compose(ctrsec_options: RunOptions, ctrsec_load_compose: Callable[..., Any]) -> Any:
+    """The Compose project of ``--ctrsec-compose`` (files merged in order, profiles and env
+    files applied)."""
+    _required(ctrsec_options, "compose")
+    opts = ctrsec_options
+    return _load("--ctrsec-compose", lambda: ctrsec_load_compose(
+        list(opts.compose), profiles=opts.compose_profile, env_files=opts.compose_env_file))

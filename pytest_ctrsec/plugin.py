@@ -19,6 +19,8 @@ from .session import SessionState, current, set_current
 SUITES_DIR = Path(__file__).parent / "suites"
 OPTIONS_KEY = pytest.StashKey[RunOptions]()
 
+pytest_plugins = ["pytest_ctrsec.fixtures"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ctrsec", "container-security checks (pytest-ctrsec)")
