@@ -1,0 +1,289 @@
+"""Credential detectors shared by every target: name heuristics and value detectors.
+
+Two questions are asked of a ``NAME=value`` pair:
+
+- does the *name* say the value is a credential (``DB_PASSWORD``, ``stripeApiKey``) while the
+  value is a literal, not a reference such as ``${DB_PASSWORD}``?
+- does the *value* itself look like a credential whatever its name (a private key block,
+  a cloud or SaaS token with a recognisable prefix, ``scheme://user:password@host``)?
+
+Names are split into words (``_``, ``-``, ``.``, camelCase) and matched word by word, so
+``ACCESS_KEY`` never matches a rule about ``CC``, ``GPG_KEY`` (a public key fingerprint) is
+not a credential, and ``PASSWORD_FILE`` or ``TOKEN_TTL`` (which name a path or a setting,
+not the secret) are exempt. Values that are booleans, placeholders, Docker/Kubernetes secret
+paths or references are not literals.
+
+Every hit carries masked evidence (:func:`pytest_ctrsec.findings.mask`); the raw value never
+leaves this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..findings import mask
+
+__all__ = [
+    "SecretHit",
+    "is_credential_name",
+    "literal_view",
+    "scan_pair",
+    "scan_value",
+    "scan_command",
+]
+
+# A reference whose value is unknown here becomes this character in a literal view, so a
+# detector can tell "the password is ${PW}" from "the password is hunter2".
+REF = "\x00"
+
+# --- name heuristics -------------------------------------------------------------------
+
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+# A word holding one of these is a credential word (``DBPASSWORD``, ``HTPASSWD``).
+_CONTAINS = ("PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL")
+# A word ending in one of these is a credential word (``AUTHTOKEN``, ``CLIENTSECRET``).
+_ENDS = ("SECRET", "SECRETS", "TOKEN", "TOKENS", "APIKEY", "APIKEYS", "ACCESSKEY",
+         "SECRETKEY", "PRIVATEKEY", "AUTHKEY")
+# Two consecutive words that name a credential (``API_KEY``, ``PRIVATE_KEY``).
+_PAIRS = frozenset({
+    ("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"),
+    ("ENCRYPTION", "KEY"), ("CLIENT", "KEY"), ("MASTER", "KEY"), ("SIGNING", "KEY"),
+    ("AUTH", "KEY"), ("ACCOUNT", "KEY"), ("LICENSE", "KEY"), ("SESSION", "KEY"),
+})
+# Credential words only as the last word (``DB_PASS``, ``SMTP_PWD``, ``SENTRY_DSN``).
+_LAST_ONLY = frozenset({"PASS", "PWD", "SALT", "DSN"})
+# A last word that says the value is about the secret, not the secret itself.
+_QUALIFIERS = frozenset({
+    "FILE", "FILES", "PATH", "DIR", "DIRECTORY", "FILENAME", "LOCATION", "MOUNT",
+    "LENGTH", "LEN", "SIZE", "BITS", "TTL", "TIMEOUT", "EXPIRY", "EXPIRES", "EXPIRE",
+    "EXPIRATION", "LIFETIME", "AGE", "INTERVAL", "PERIOD", "DURATION", "SECONDS", "MINUTES",
+    "HOURS", "DAYS", "ENABLED", "ENABLE", "DISABLED", "DISABLE", "REQUIRED", "POLICY",
+    "ALGORITHM", "ALGO", "ALG", "TYPE", "MODE", "METHOD", "HEADER", "NAME", "USER",
+    "USERNAME", "URL", "URI", "ENDPOINT", "HOST", "PORT", "VERSION", "FORMAT", "PREFIX",
+    "FIELD", "PARAM", "COUNT", "LIMIT", "MIN", "MAX", "ROUNDS", "ITERATIONS", "SCOPE",
+    "SCOPES", "AUDIENCE", "ISSUER", "PROVIDER", "BACKEND", "STORE", "REF", "ID", "IDS",
+    "HINT", "COMPLEXITY", "STRENGTH", "CHARS", "CHARSET", "REGEX", "PATTERN", "RESET",
+})
+# Any of these words means the value is public or a switch (``MYSQL_RANDOM_ROOT_PASSWORD``,
+# ``NEXT_PUBLIC_API_KEY``, ``PUBLIC_KEY``).
+_VETO = frozenset({"ALLOW", "RANDOM", "EMPTY", "GENERATE", "SKIP", "PUBLIC", "PUBLISHABLE",
+                   "PUB", "USE", "NO"})
+# Names that are not credentials although a word matches (shell's working directory).
+_NOT_NAMES = frozenset({"PWD", "OLDPWD"})
+
+
+@functools.lru_cache(maxsize=8192)
+def is_credential_name(name: str) -> bool:
+    """Whether a variable, argument or key name says its value is a credential.
+
+    >>> [is_credential_name(n) for n in ("DB_PASSWORD", "stripeApiKey", "GPG_KEY",
+    ...  "PASSWORD_FILE", "ACCESS_KEY_ID", "VAULT_SECRET_ID", "MYSQL_RANDOM_ROOT_PASSWORD")]
+    [True, True, False, False, False, True, False]
+    """
+    words = [w.upper() for w in _WORDS.findall(name)]
+    if not words or name.upper() in _NOT_NAMES or _VETO.intersection(words):
+        return False
+    found = len(words) - 1 if words[-1] in _LAST_ONLY else -1
+    for i in range(len(words) - 1, found, -1):
+        if _credential_word(words, i):
+            found = i
+            break
+    if found < 0:
+        return False
+    # A qualifier after the credential word names a property of it (PASSWORD_FILE,
+    # JWT_SECRET_EXPIRES_IN), except a Vault-style SECRET_ID, which is a credential.
+    tail = words[found + 1:]
+    if tail[:1] == ["ID"] and words[found] == "SECRET":
+        tail = tail[1:]
+    return not _QUALIFIERS.intersection(tail)
+
+
+def _credential_word(words: list[str], i: int) -> bool:
+    word = words[i]
+    if any(part in word for part in _CONTAINS) or word.endswith(_ENDS):
+        return True
+    return bool(i) and (words[i - 1], word) in _PAIRS
+
+
+# --- literal views ---------------------------------------------------------------------
+
+_COMPOSE_REF = re.compile(
+    r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_K8S_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+
+
+def _compose_sub(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if text == "$$":
+        return "$"
+    op = match.group(2)
+    if op in (":-", "-", ":+", "+"):
+        # A default (or alternative) is written in the file, so it is a literal.
+        return match.group(3) or ""
+    return REF
+
+
+def _k8s_sub(match: re.Match[str]) -> str:
+    return "$" if match.group(0) == "$$" else REF
+
+
+def literal_view(value: str, syntax: str | None = "compose") -> str:
+    """The value as far as it is written literally: references to variables become
+    :data:`REF` (their value is not in the file), defaults such as ``${X:-pw}`` become their
+    default, escapes ``$$`` become ``$``. ``syntax`` is ``"compose"`` (also Dockerfile
+    ``ARG``/``ENV``), ``"k8s"`` (``$(VAR)``) or ``None`` for values that are already final.
+
+    >>> literal_view("${USER}:${PW:-hunter2}@db") == REF + ":hunter2@db"
+    True
+    """
+    if not syntax or "$" not in value:
+        return value
+    if syntax == "k8s":
+        return _K8S_REF.sub(_k8s_sub, value)
+    return _COMPOSE_REF.sub(_compose_sub, value)
+
+
+_BOOLEANS = frozenset({"", "true", "false", "yes", "no", "on", "off", "y", "n", "0", "1",
+                       "enabled", "disabled", "none", "null", "nil", "undefined",
+                       "redacted", "placeholder"})
+_PLACEHOLDER = re.compile(r"<[^<>]*>|\{\{.*\}\}|(.)\1*|\*+")
+_SECRET_PATHS = ("/run/secrets/", "/var/run/secrets/")
+
+
+def _is_literal_secret(view: str) -> bool:
+    """Whether a literal view is a value a credential could be (not a reference, switch,
+    placeholder or a path to a mounted secret)."""
+    text = view.strip()
+    if REF in text or text.lower() in _BOOLEANS or text.startswith(_SECRET_PATHS):
+        return False
+    return _PLACEHOLDER.fullmatch(text) is None
+
+
+# --- value detectors -------------------------------------------------------------------
+
+_DETECTORS: tuple[tuple[str, str, str], ...] = (
+    ("private-key", "a private key block",
+     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+    ("aws-access-key-id", "an AWS access key id",
+     r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"),
+    ("gcp-api-key", "a Google API key", r"(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])"),
+    ("github-token", "a GitHub token",
+     r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{40,255})"),
+    ("gitlab-token", "a GitLab token", r"(?<![A-Za-z0-9_])glpat-[A-Za-z0-9_-]{20,}"),
+    ("slack-token", "a Slack token", r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"),
+    ("slack-webhook", "a Slack webhook URL",
+     r"https://hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+"),
+    ("stripe-key", "a Stripe live key", r"(?<![A-Za-z0-9])(?:sk|rk)_live_[0-9A-Za-z]{20,}"),
+    ("npm-token", "an npm token", r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
+    ("url-password", "a URL with a literal password",
+     r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:(?P<pw>[^\s/@]+)@"),
+)
+_VALUE_RE = re.compile("|".join(f"(?P<d{i}>{rx})" for i, (_, _, rx) in enumerate(_DETECTORS)))
+# Cheap pre-filter: every detector needs one of these substrings.
+_HINTS = ("-----BEGIN", "AKIA", "ASIA", "ABIA", "ACCA", "AIza", "gh", "github_pat_",
+          "glpat-", "xox", "hooks.slack", "_live_", "npm_", "://")
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    """One credential found: which detector, under which key, and masked evidence."""
+
+    detector: str  # "credential-name", "private-key", "url-password", ...
+    key: str  # the variable, argument or dotted path it was found under
+    what: str  # human words: "a private key block"
+    evidence: str  # masked, never the raw value
+
+    @property
+    def summary(self) -> str:
+        """``DB_PASSWORD holds a literal credential (hu**********)``."""
+        return f"{self.key} holds {self.what} ({self.evidence})"
+
+
+def _mask_url(match: re.Match[str], pw_group: str) -> str:
+    start, end = match.span(pw_group)
+    text = match.string
+    return text[match.start():start] + mask(text[start:end]) + "@…"
+
+
+def scan_value(value: str, key: str = "", syntax: str | None = "compose") -> list[SecretHit]:
+    """Value detectors only: what in ``value`` is a credential whatever its name.
+
+    >>> [h.detector for h in scan_value("postgres://app:s3cretpw@db/app")]
+    ['url-password']
+    >>> scan_value("postgres://app:${PW}@db/app")
+    []
+    """
+    if not any(hint in value for hint in _HINTS):
+        return []
+    view = literal_view(value, syntax)
+    hits: list[SecretHit] = []
+    for match in _VALUE_RE.finditer(view):
+        group = match.lastgroup or "d0"  # the outer (detector) group closes last
+        detector, what, _ = _DETECTORS[int(group[1:])]
+        if detector == "url-password":
+            if not _is_literal_secret(match.group("pw")):
+                continue
+            evidence = _mask_url(match, "pw")
+        else:
+            evidence = mask(match.group(group))
+        hits.append(SecretHit(detector, key, what, evidence))
+    return hits
+
+
+def scan_pair(name: str, value: str | None, syntax: str | None = "compose",
+              key: str | None = None) -> list[SecretHit]:
+    """Name heuristics and value detectors over one ``NAME=value`` pair.
+
+    ``syntax`` says how references are written in ``value`` (see :func:`literal_view`);
+    ``key`` names the pair in hits (default ``name``).
+
+    >>> [h.detector for h in scan_pair("DB_PASSWORD", "hunter2hunter2")]
+    ['credential-name']
+    >>> scan_pair("DB_PASSWORD", "${DB_PASSWORD}") + scan_pair("DB_PASSWORD_FILE", "/x")
+    []
+    """
+    if value is None:
+        return []
+    where = key or name
+    hits = scan_value(value, where, syntax)
+    if hits or not is_credential_name(name):
+        return hits
+    view = literal_view(value, syntax)
+    if not _is_literal_secret(view):
+        return []
+    return [SecretHit("credential-name", where, "a literal credential", mask(view.strip()))]
+
+
+_FLAG = re.compile(r"(?:^|\s)--?([A-Za-z][A-Za-z0-9_-]*)(?:=|\s+)([^\s-][^\s]*)")
+
+
+def scan_command(text: str, key: str = "", syntax: str | None = "compose") -> list[SecretHit]:
+    """Value detectors plus credential-named command-line flags
+    (``--password hunter2``, ``--requirepass=...``) in a command line.
+
+    >>> [h.detector for h in scan_command("redis-server --requirepass s3cr3tpass")]
+    ['credential-flag']
+    >>> scan_command("app --password-file /run/secrets/pw")
+    []
+    """
+    hits = scan_value(text, key, syntax)
+    if "-" not in text:
+        return hits
+    for flag, arg in _FLAG.findall(text):
+        if not (is_credential_name(flag) or flag.lower() == "requirepass"):
+            continue
+        view = literal_view(arg.strip("'\""), syntax)
+        if _is_literal_secret(view):
+            hits.append(SecretHit("credential-flag", key or f"--{flag}",
+                                  f"a literal credential in --{flag}", mask(view)))
+    return hits
+
+
+def scan_pairs(pairs: Iterable[tuple[str, str | None]],
+               syntax: str | None = "compose") -> list[SecretHit]:
+    """:func:`scan_pair` over many pairs."""
+    return [hit for name, value in pairs for hit in scan_pair(name, value, syntax)]
