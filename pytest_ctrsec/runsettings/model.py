@@ -94,6 +94,10 @@ class RunSettings:
     logging_driver: str | None = None
     logging_options: Mapping[str, str] = field(default_factory=dict)
     daemon: DaemonDefaults | None = None  # containers only
+    kind: str = "container"  # "service" for Compose: the noun messages use
+    # How references are written in ``environment`` values: "compose" when they are the
+    # file's uninterpolated text (``${VAR}`` is a reference, not a literal), None when final.
+    env_syntax: str | None = None
     location: Location | None = None
     key_locations: Mapping[str, Location] = field(default_factory=dict)
 

@@ -1,0 +1,43 @@
+"""The image reference a service or container runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ...errors import CannotEvaluate
+from ...findings import Finding
+from ...runsettings.imageref import ImageRef, parse_image_ref
+from ...runsettings.model import RunSettings
+from ._register import runsettings_check, who
+
+
+def _ref(s: RunSettings) -> ImageRef:
+    if not s.image_ref:
+        raise CannotEvaluate(f"{who(s)} names no image (it is built from `build:`); pinning "
+                             f"applies to the Dockerfile's FROM (dockerfile.base-image-pinned)")
+    return parse_image_ref(s.image_ref)
+
+
+@runsettings_check(
+    "image-pinned", title="Image pinned to a fixed tag", severity="medium",
+    refs=("CL-0004", "DKL-DI-0006"),
+    remediation="Use a version tag (`nginx:1.27.2`) or a digest (`nginx@sha256:...`), not "
+                "`latest` or another moving tag.")
+def image_pinned(s: RunSettings) -> Iterator[Finding]:
+    ref = _ref(s)
+    if ref.moving:
+        tag = f"tag {ref.tag!r}" if ref.tag else "no tag (implied latest)"
+        yield Finding(f"{who(s)} runs image {s.image_ref} with {tag}, which moves; pin a "
+                      f"version tag or a digest", s.locate("image_ref"))
+
+
+@runsettings_check(
+    "image-digest-pinned", title="Image pinned by digest", severity="low", refs=("CL-0019",),
+    remediation="Append the digest: `image: nginx:1.27.2@sha256:<digest>` (see "
+                "`docker buildx imagetools inspect`).")
+def image_digest_pinned(s: RunSettings) -> Iterator[Finding]:
+    ref = _ref(s)
+    if not ref.digest_pinned:
+        yield Finding(f"{who(s)} runs image {s.image_ref} without an @sha256: digest, so its "
+                      f"content can change under the same tag; append the digest",
+                      s.locate("image_ref"))

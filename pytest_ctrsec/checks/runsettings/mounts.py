@@ -1,0 +1,160 @@
+"""What of the host is reachable from inside: mounts, runtime sockets and devices."""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections.abc import Iterator
+
+from ...findings import Finding
+from ...runsettings.model import Mount, RunSettings
+from ._register import runsettings_check, spell, who
+
+# Runtime API sockets where engines put them (``/var/run`` is a link to ``/run``).
+SOCKET_NAMES = frozenset({"docker.sock", "containerd.sock", "containerd.sock.ttrpc",
+                          "crio.sock", "podman.sock", "cri-dockerd.sock", "dockershim.sock",
+                          "buildkitd.sock"})
+SOCKET_PATHS = ("/run/docker.sock", "/run/containerd/containerd.sock", "/run/crio/crio.sock",
+                "/run/podman/podman.sock", "/run/cri-dockerd.sock", "/run/dockershim.sock",
+                "/run/k3s/containerd/containerd.sock", "/run/buildkit/buildkitd.sock",
+                "/run/user/0/docker.sock")
+# Rootless engines put their sockets in the user's runtime dir.
+_ROOTLESS_DIR = re.compile(r"/run/user(?:/[0-9]+(?:/(?:podman|docker))?)?")
+
+# Host directories whose exposure compromises the host; all of them are root-equivalent
+# when writable. Credential directories are sensitive wherever they are.
+SYSTEM_DIRS = ("/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/bin",
+               "/sbin", "/proc", "/sys", "/usr", "/root", "/var/lib/docker",
+               "/var/lib/containerd")
+CREDENTIAL_DIRS = frozenset({".ssh", ".aws", ".kube", ".docker", ".gnupg"})
+_HOME = re.compile(r"/home(?:/[^/]+)?")
+# Harmless binds of sensitive trees: pseudo-devices, and time zone and CA data read-only.
+_HARMLESS = frozenset({"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"})
+_HARMLESS_RO = ("/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo", "/etc/ssl/certs",
+                "/etc/ca-certificates", "/etc/machine-id")
+
+# Devices that give raw disk, kernel memory or kernel log access.
+_DANGEROUS_DEVICE = re.compile(
+    r"/dev(?:/(?:[sh]d[a-z]|x?vd[a-z]|nvme[0-9]|mmcblk[0-9]|md[0-9]|loop|dm-|mapper/|disk/|"
+    r"zfs|rbd|nbd|sr[0-9]|mtd|raw|mem$|kmem$|port$|kmsg$|cpu/|mcelog$).*)?|/")
+
+
+@functools.lru_cache(maxsize=4096)
+def normalise_path(path: str) -> str:
+    """A host path with ``..``, ``.`` and repeated or trailing slashes removed and
+    ``/var/run`` read as ``/run``.
+
+    >>> normalise_path("/var/run/../run//docker.sock/")
+    '/run/docker.sock'
+    """
+    norm = posixpath.normpath("/" + path.strip())
+    norm = "/" + norm.lstrip("/")
+    if norm == "/var/run" or norm.startswith("/var/run/"):
+        norm = norm[4:]
+    return norm
+
+
+def host_path(m: Mount) -> str | None:
+    """The host path a mount exposes: a bind's source, or a named volume's bind device."""
+    if m.type == "bind" and m.source:
+        return normalise_path(m.source)
+    if m.bind_device:
+        return normalise_path(m.bind_device)
+    return None
+
+
+def _within(path: str, base: str) -> bool:
+    return path == base or path.startswith(base + "/")
+
+
+def _exposes_socket(path: str) -> bool:
+    if path == "/" or posixpath.basename(path) in SOCKET_NAMES:
+        return True
+    if _ROOTLESS_DIR.fullmatch(path):
+        return True
+    return any(sock.startswith(path + "/") for sock in SOCKET_PATHS)
+
+
+def _mount_words(s: RunSettings, m: Mount) -> str:
+    what = m.source if m.type == "bind" else f"volume {m.source} (bind of {m.bind_device})"
+    return f"{what} -> {m.target}"
+
+
+@runsettings_check(
+    "no-runtime-socket-mount", title="No container runtime socket mounted",
+    severity="critical", refs=("CIS 5.32", "CL-0001"),
+    remediation="Remove the mount; a process that can reach the engine's API controls the "
+                "host. Use a narrowly scoped API proxy if the service must talk to the engine.")
+def no_runtime_socket_mount(s: RunSettings) -> Iterator[Finding]:
+    for m in s.mounts:
+        path = host_path(m)
+        named_pipe = m.type == "npipe" and "docker_engine" in (m.source or "")
+        if named_pipe or (path is not None and _exposes_socket(path)):
+            yield Finding(f"{who(s)} mounts the container runtime's socket or a directory "
+                          f"holding it ({_mount_words(s, m)}); remove the mount",
+                          m.location or s.locate("mounts"))
+
+
+def _sensitivity(path: str, read_only: bool) -> tuple[str, bool] | None:
+    """Why ``path`` is sensitive and whether it is root-equivalent, or ``None``."""
+    if path in _HARMLESS or (read_only and any(_within(path, p) for p in _HARMLESS_RO)):
+        return None
+    if path == "/":
+        return "the host's root filesystem", True
+    for base in SYSTEM_DIRS:
+        if _within(path, base):
+            return f"host system directory {base}", True
+        if base.startswith(path + "/"):
+            return f"a directory holding {base}", True
+    if CREDENTIAL_DIRS.intersection(path.split("/")):
+        return "a credential directory", False
+    if _HOME.fullmatch(path):
+        return "home directories holding credentials (.ssh, .aws, ...)", False
+    return None
+
+
+@runsettings_check(
+    "no-sensitive-host-mounts", title="No sensitive host directory mounted",
+    severity="high", refs=("CIS 5.6", "CL-0013", "CL-0025"),
+    remediation="Mount only the application's own data; if host data is needed, bind the "
+                "narrowest path read-only.")
+def no_sensitive_host_mounts(s: RunSettings) -> Iterator[Finding]:
+    for m in s.mounts:
+        path = host_path(m)
+        why = _sensitivity(path, m.read_only) if path is not None else None
+        if why is None:
+            continue
+        reason, root_equivalent = why
+        writable = not m.read_only
+        mode = "writable" if writable else "read-only"
+        yield Finding(f"{who(s)} mounts {reason} {mode} ({_mount_words(s, m)}); remove it or "
+                      f"bind a narrower path read-only", m.location or s.locate("mounts"),
+                      "critical" if writable and root_equivalent else None)
+
+
+@runsettings_check(
+    "no-host-devices", title="No host devices exposed", severity="high",
+    refs=("CIS 5.18", "CL-0016"),
+    remediation="Remove the device from `devices` / `--device`; raw disks, kernel memory and "
+                "the kernel log give control of the host.")
+def no_host_devices(s: RunSettings) -> Iterator[Finding]:
+    for device in s.devices:
+        path = normalise_path(device) if device.startswith("/") else device
+        dangerous = bool(_DANGEROUS_DEVICE.fullmatch(path))
+        kind = "a raw disk, kernel memory or kernel log device" if dangerous else "host device"
+        yield Finding(f"{who(s)} exposes {kind} {device} "
+                      f"({spell(s, 'devices', '--device')}); remove it",
+                      s.locate("devices"), None if dangerous else "low")
+
+
+@runsettings_check(
+    "no-shared-propagation", title="No shared mount propagation", severity="medium",
+    refs=("CIS 5.20", "CL-0017"),
+    remediation="Drop `shared`/`rshared` propagation from the mount (the default `rprivate` "
+                "keeps container mounts from reaching the host).")
+def no_shared_propagation(s: RunSettings) -> Iterator[Finding]:
+    for m in s.mounts:
+        if (m.propagation or "").lower() in ("shared", "rshared"):
+            yield Finding(f"{who(s)} mounts {m.source} -> {m.target} with {m.propagation} "
+                          f"propagation; remove it", m.location or s.locate("mounts"))

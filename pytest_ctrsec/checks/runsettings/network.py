@@ -1,0 +1,99 @@
+"""Namespaces shared with the host, and published ports."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from collections.abc import Callable, Iterator
+
+from ...findings import Finding
+from ...runsettings.model import PortBinding, RunSettings
+from ._register import runsettings_check, spell, who
+
+# slug, RunSettings field, Compose key, docker flag, namespace words, severity, refs
+_NAMESPACES = (
+    ("no-host-network", "network_mode", "network_mode", "--network", "network", "high",
+     ("CIS 5.10", "CL-0008")),
+    ("no-host-pid", "pid_mode", "pid", "--pid", "process (PID)", "high",
+     ("CIS 5.16", "CL-0010")),
+    ("no-host-ipc", "ipc_mode", "ipc", "--ipc", "IPC", "high", ("CIS 5.17", "CL-0010")),
+    ("no-host-uts", "uts_mode", "uts", "--uts", "UTS (hostname)", "medium", ("CIS 5.21",)),
+    ("no-host-userns", "userns_mode", "userns_mode", "--userns", "user", "medium",
+     ("CIS 5.31",)),
+)
+
+
+def _namespace_rule(field: str, key: str, flag: str,
+                    words: str) -> Callable[[RunSettings], Iterator[Finding]]:
+    def rule(s: RunSettings) -> Iterator[Finding]:
+        if (getattr(s, field) or "").strip().lower() == "host":
+            yield Finding(f"{who(s)} shares the host's {words} namespace "
+                          f"({spell(s, f'{key}: host', f'{flag}=host')}); remove it",
+                          s.locate(field))
+
+    rule.__name__ = f"no_host_{key}"
+    return rule
+
+
+for _slug, _field, _key, _flag, _words, _sev, _refs in _NAMESPACES:
+    runsettings_check(
+        _slug, title=f"Host {_words} namespace not shared", severity=_sev, refs=_refs,
+        remediation=f"Remove `{_key}: host` / `{_flag}=host`; publish ports or share a "
+                    f"namespace with one named container instead.",
+    )(_namespace_rule(_field, _key, _flag, _words))
+
+
+@functools.lru_cache(maxsize=1024)
+def unspecified_address(host_ip: str | None) -> bool | None:
+    """Whether a host IP means "every interface": empty, ``0.0.0.0``, ``::``, ``[::]``,
+    ``::ffff:0.0.0.0`` and other spellings. ``None`` when it is not an IP address.
+
+    >>> [unspecified_address(a) for a in (None, "", "[::]", "::ffff:0.0.0.0", "127.0.0.1")]
+    [True, True, True, True, False]
+    """
+    text = (host_ip or "").strip().removeprefix("[").removesuffix("]")
+    if not text:
+        return True
+    try:
+        addr = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    mapped = getattr(addr, "ipv4_mapped", None)
+    return addr.is_unspecified or bool(mapped and mapped.is_unspecified)
+
+
+def _port_words(p: PortBinding) -> str:
+    host = p.host_port if p.host_port is not None else "(any)"
+    return f"{host}->{p.container_port}/{p.protocol}"
+
+
+@runsettings_check(
+    "ports-bound-to-interface", title="Published ports bound to one interface",
+    severity="medium", refs=("CIS 5.14", "CL-0005"),
+    remediation="Publish on a specific address, e.g. `127.0.0.1:8080:80` or "
+                "`host_ip: 127.0.0.1`, or put a reverse proxy in front.")
+def ports_bound_to_interface(s: RunSettings) -> Iterator[Finding]:
+    for p in s.ports:
+        verdict = unspecified_address(p.host_ip)
+        if verdict is False:
+            continue
+        where = p.location or s.locate("ports")
+        if verdict is None:
+            yield Finding(f"{who(s)} publishes port {_port_words(p)} on {p.host_ip!r}, which "
+                          f"is not an IP address; name the interface's address", where)
+        else:
+            shown = p.host_ip or "no address given"
+            yield Finding(f"{who(s)} publishes port {_port_words(p)} on all interfaces "
+                          f"({shown}); bind it to one address such as 127.0.0.1", where)
+
+
+@runsettings_check(
+    "no-privileged-host-ports", title="No privileged host ports", severity="low",
+    refs=("CIS 5.8",),
+    remediation="Publish on a host port of 1024 or above and let a proxy or load balancer "
+                "serve the low port.")
+def no_privileged_host_ports(s: RunSettings) -> Iterator[Finding]:
+    for p in s.ports:
+        if p.host_port is not None and 0 < p.host_port < 1024:
+            yield Finding(f"{who(s)} publishes privileged host port {_port_words(p)}; use a "
+                          f"host port of 1024 or above", p.location or s.locate("ports"))

@@ -1,0 +1,41 @@
+"""Image facts from the local engine, for services that inherit USER or HEALTHCHECK.
+
+Read-only: the image is inspected when the engine already has it; nothing is pulled and no
+container is created. Each reference is looked up once per session. No engine, or an image
+the engine does not have, means the facts are unknown (``None``), not an error.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from .. import engine
+from .model import ImageFacts
+
+
+def facts_from_config(ref: str, config: Mapping[str, Any] | None) -> ImageFacts:
+    """ImageFacts from an image's ``Config`` (as ``docker image inspect`` shows it)."""
+    config = config or {}
+    health = config.get("Healthcheck") or {}
+    test = health.get("Test")
+    return ImageFacts(ref=ref, user=str(config.get("User") or ""),
+                      healthcheck=tuple(test) if test else None)
+
+
+@functools.lru_cache(maxsize=1024)
+def lookup_image_facts(ref: str) -> ImageFacts | None:
+    """The facts of ``ref`` when the local engine has the image, else ``None``."""
+    client = engine.try_client()
+    if client is None or not ref:
+        return None
+    from docker.errors import DockerException
+    from requests import RequestException
+
+    try:
+        attrs = client.api.inspect_image(ref)
+    except (DockerException, RequestException, OSError):
+        # Not found, an invalid reference or a dropped connection: the facts are unknown.
+        return None
+    return facts_from_config(ref, attrs.get("Config"))
