@@ -1,0 +1,340 @@
+"""The Compose adapter: one :class:`ComposeService` to :class:`RunSettings`.
+
+Reads the canonical (long-form, interpolated) ``config`` for every setting, and the
+uninterpolated ``raw`` for ``environment`` so a rule can tell a literal from a ``${VAR}``
+reference. Short syntax is accepted too (ports, volumes, devices, environment lists), so a
+service written by hand in a test or by an older loader maps the same way.
+
+Compose precedence is followed where two keys set one thing: ``deploy.resources.limits``
+over ``mem_limit``/``cpus``/``pids_limit``, ``deploy.restart_policy`` over ``restart``
+(as ``docker compose up`` does).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import SchemaError
+from ..findings import Location
+from ..targets.compose.model import ComposeProject, ComposeService
+from .imagefacts import lookup_image_facts
+from .model import ImageFacts, Mount, PortBinding, RunSettings
+from .units import parse_bool, parse_bytes, parse_cpus, parse_int
+
+ImageLookup = Callable[[str], ImageFacts | None]
+
+# RunSettings field -> the Compose key it is written under, for findings' locations.
+_FIELD_KEYS: Mapping[str, str] = {
+    "image_ref": "image", "user": "user", "privileged": "privileged", "cap_add": "cap_add",
+    "cap_drop": "cap_drop", "security_opt": "security_opt", "read_only": "read_only",
+    "mounts": "volumes", "devices": "devices", "network_mode": "network_mode",
+    "pid_mode": "pid", "ipc_mode": "ipc", "uts_mode": "uts", "userns_mode": "userns_mode",
+    "networks": "networks", "ports": "ports", "healthcheck": "healthcheck",
+    "environment": "environment", "logging_driver": "logging", "logging_options": "logging",
+    "cpu_shares": "cpu_shares",
+}
+_RESTART_NAMES = {"none": "no", "": "no", "any": "always"}
+
+
+def to_run_settings(service: ComposeService, project: ComposeProject | None = None, *,
+                    image_lookup: ImageLookup | None = lookup_image_facts) -> RunSettings:
+    """Normalise one service. ``image_lookup`` gives image facts for a reference (default:
+    the local engine, read-only); ``None`` leaves them unknown. Raises :class:`SchemaError`
+    (with file and line) for a value Docker would refuse, such as ``mem_limit: lots``."""
+    conf = service.config
+    try:
+        return _build(service, project, image_lookup, conf)
+    except ValueError as err:
+        where = service.location
+        raise SchemaError(f"service {service.name}: {err}", where.path, where.line) from None
+
+
+def _build(service: ComposeService, project: ComposeProject | None,
+           image_lookup: ImageLookup | None, conf: Mapping[str, Any]) -> RunSettings:
+    limits = _dig(conf, "deploy", "resources", "limits")
+    memory, mem_key = _first(limits, "memory", conf, "mem_limit", parse_bytes)
+    pids, pids_key = _first(limits, "pids", conf, "pids_limit", parse_int)
+    cpus, cpu_key = _cpu_limit(conf, limits)
+    restart, retries, restart_key = _restart(conf)
+    image_ref = _str(conf.get("image"))
+    user = _str(conf.get("user")) or None  # "" (e.g. an unset ${UID}) means the image's
+    health, disabled = _healthcheck(conf.get("healthcheck"))
+    # The image is only asked about what the service leaves to it.
+    inherits = user is None or health is None
+    facts = _facts(service, project, image_ref, image_lookup) if inherits else None
+    logging = _dig(conf, "logging")
+    env, env_locations = _environment(service.raw.get("environment", conf.get("environment")),
+                                      service.locate("environment"))
+    locations = _key_locations(service, mem_key, pids_key, cpu_key, restart_key)
+    locations.update(env_locations)
+    return RunSettings(
+        name=service.name, image_ref=image_ref, image=facts, user=user,
+        privileged=parse_bool(conf.get("privileged")),
+        cap_add=_strs(conf.get("cap_add")), cap_drop=_strs(conf.get("cap_drop")),
+        security_opt=_strs(conf.get("security_opt")),
+        read_only=parse_bool(conf.get("read_only")),
+        mounts=_mounts(conf.get("volumes"), service, project),
+        devices=tuple(_device(d) for d in conf.get("devices") or ()),
+        network_mode=_str(conf.get("network_mode")), pid_mode=_str(conf.get("pid")),
+        ipc_mode=_str(conf.get("ipc")), uts_mode=_str(conf.get("uts")),
+        userns_mode=_str(conf.get("userns_mode")),
+        networks=tuple(conf.get("networks") or ()),
+        ports=_ports(conf.get("ports"), service.locate("ports")),
+        memory_limit=memory, cpu_limit=cpus,
+        cpu_shares=parse_int(conf.get("cpu_shares"), "a CPU share count"),
+        pids_limit=pids if pids and pids > 0 else None,
+        restart_policy=restart, restart_max_retries=retries,
+        healthcheck=health, healthcheck_disabled=disabled,
+        environment=env,
+        logging_driver=_str(logging.get("driver")),
+        logging_options={str(k): _str(v) or "" for k, v in
+                         (_dig(logging, "options") or {}).items()},
+        kind="service", env_syntax="compose",
+        location=service.location,
+        key_locations=locations,
+    )
+
+
+# --- small readers ---------------------------------------------------------------------
+
+def _dig(conf: Any, *keys: str) -> Mapping[str, Any]:
+    """The mapping at ``keys``, or an empty one."""
+    for key in keys:
+        conf = conf.get(key) if isinstance(conf, Mapping) else None
+    return conf if isinstance(conf, Mapping) else {}
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _strs(values: Any) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, (str, bytes)):
+        return (str(values),)
+    return tuple(str(v) for v in values)
+
+
+def _first(primary: Mapping[str, Any], pkey: str, secondary: Mapping[str, Any], skey: str,
+           parse: Callable[[Any], Any]) -> tuple[Any, str]:
+    """A value from ``deploy.resources.limits`` when set, else from the service key; with
+    the top-level key it is written under (for locations)."""
+    if primary.get(pkey) is not None:
+        return parse(primary[pkey]), "deploy"
+    return parse(secondary.get(skey)), skey
+
+
+def _cpu_limit(conf: Mapping[str, Any], limits: Mapping[str, Any]) -> tuple[float | None, str]:
+    cpus, key = _first(limits, "cpus", conf, "cpus", parse_cpus)
+    if cpus is not None:
+        return cpus, key
+    quota = parse_int(conf.get("cpu_quota"), "a CPU quota")
+    if quota and quota > 0:
+        period = parse_int(conf.get("cpu_period"), "a CPU period") or 100_000
+        return quota / period, "cpu_quota"
+    return None, key
+
+
+def _restart(conf: Mapping[str, Any]) -> tuple[str | None, int | None, str]:
+    policy = _dig(conf, "deploy", "restart_policy")
+    if policy:
+        cond = str(policy.get("condition") or "").strip()
+        return (_RESTART_NAMES.get(cond, cond),
+                parse_int(policy.get("max_attempts"), "a restart count"), "deploy")
+    text = _str(conf.get("restart"))
+    if text is None:
+        return None, None, "restart"
+    name, _, count = text.strip().partition(":")
+    return (_RESTART_NAMES.get(name, name),
+            parse_int(count, "a restart count") if count else None, "restart")
+
+
+def _healthcheck(spec: Any) -> tuple[tuple[str, ...] | None, bool]:
+    """The test command and whether the check is disabled; ``None`` when the service does
+    not set a test (the image's applies)."""
+    if not isinstance(spec, Mapping):
+        return None, False
+    if parse_bool(spec.get("disable")):
+        return ("NONE",), True
+    test = spec.get("test")
+    if test is None:
+        return None, False
+    command = ("CMD-SHELL", test) if isinstance(test, str) else tuple(str(t) for t in test)
+    return command, bool(command) and command[0].upper() == "NONE"
+
+
+def _environment(env: Any, where: Location
+                 ) -> tuple[dict[str, str | None], dict[str, Location]]:
+    """``environment`` as a mapping (list form included; ``None`` for pass-through names),
+    and where each variable is written (``environment.<NAME>``)."""
+    values: dict[str, str | None] = {}
+    locations: dict[str, Location] = {}
+    if isinstance(env, Mapping):
+        items = [(str(k), None if v is None else _str(v), k) for k, v in env.items()]
+    else:
+        items = []
+        for index, item in enumerate(env or ()):
+            name, eq, value = str(item).partition("=")
+            items.append((name, value if eq else None, index))
+    for name, value, key in items:
+        values[name] = value
+        locations[f"environment.{name}"] = _at(env, key, where)
+    return values, locations
+
+
+def _at(node: Any, key: str | int, default: Location) -> Location:
+    """Where entry ``key`` of a located YAML node (the loader's ``YMap``/``YSeq``) was
+    written, else ``default``."""
+    loc = getattr(node, "loc", None)
+    if loc is None:
+        return default
+    path, line = loc(key)
+    return Location(path, line) if line else default
+
+
+def _facts(service: ComposeService, project: ComposeProject | None, image_ref: str | None,
+           lookup: ImageLookup | None) -> ImageFacts | None:
+    if lookup is None:
+        return None
+    if image_ref:
+        return lookup(image_ref)
+    if "build" in service.config and project is not None:
+        # What `docker compose build` tags a service that names no image.
+        return lookup(f"{project.name}-{service.name}")
+    return None
+
+
+def _key_locations(service: ComposeService, mem_key: str, pids_key: str, cpu_key: str,
+                   restart_key: str) -> dict[str, Location]:
+    where = service.key_locations
+    keys = dict(_FIELD_KEYS, memory_limit=mem_key, pids_limit=pids_key, cpu_limit=cpu_key,
+                restart_policy=restart_key, restart_max_retries=restart_key)
+    out = {field: where[key] for field, key in keys.items() if key in where}
+    return out
+
+
+# --- devices, ports and mounts ---------------------------------------------------------
+
+def _device(spec: Any) -> str:
+    if isinstance(spec, Mapping):
+        return str(spec.get("source", ""))
+    return str(spec).split(":", 1)[0]
+
+
+def _port_range(text: Any) -> int | None:
+    """The first port of ``8000`` or ``8000-8010``; ``None`` when empty."""
+    first = str(text).strip().split("-", 1)[0] if text is not None else ""
+    return int(first) if first else None
+
+
+def _ports(specs: Any, at: Location) -> tuple[PortBinding, ...]:
+    out = []
+    for index, spec in enumerate(specs or ()):
+        where = _at(specs, index, at)
+        if isinstance(spec, Mapping):
+            host_ip = spec.get("host_ip")
+            out.append(PortBinding(
+                container_port=_port_range(spec.get("target")) or 0,
+                protocol=str(spec.get("protocol") or "tcp"),
+                host_ip=None if host_ip is None else str(host_ip),
+                host_port=_port_range(spec.get("published")), location=where))
+        else:
+            out.append(_short_port(str(spec), where))
+    return tuple(out)
+
+
+def _short_port(text: str, where: Location) -> PortBinding:
+    """``[ip:][host:]container[/proto]``, with IPv6 addresses in brackets or bare."""
+    body, _, proto = text.strip().partition("/")
+    host_ip: str | None = None
+    if body.startswith("["):
+        end = body.find("]")
+        host_ip, body = body[1:end], body[end + 2:]
+        parts = body.split(":")
+    else:
+        parts = body.rsplit(":", 2)
+        if len(parts) == 3:
+            host_ip = parts.pop(0)
+    container = _port_range(parts[-1]) or 0
+    host_port = _port_range(parts[0]) if len(parts) == 2 else None
+    return PortBinding(container, proto or "tcp", host_ip, host_port, where)
+
+
+def _mounts(specs: Any, service: ComposeService,
+            project: ComposeProject | None) -> tuple[Mount, ...]:
+    where = service.locate("volumes")
+    base = str(project.project_dir) if project is not None else None
+    volumes = project.volumes if project is not None else {}
+    out = []
+    for index, spec in enumerate(specs or ()):
+        mount = _long_mount(spec) if isinstance(spec, Mapping) else _short_mount(str(spec))
+        out.append(_resolve(mount, base, volumes, _at(specs, index, where)))
+    return tuple(out)
+
+
+def _long_mount(spec: Mapping[str, Any]) -> Mount:
+    bind = _dig(spec, "bind")
+    return Mount(type=str(spec.get("type") or "volume"), target=str(spec.get("target", "")),
+                 source=_str(spec.get("source")), read_only=parse_bool(spec.get("read_only")),
+                 propagation=_str(bind.get("propagation")))
+
+
+_PROPAGATIONS = frozenset({"shared", "rshared", "slave", "rslave", "private", "rprivate"})
+
+
+def _short_mount(text: str) -> Mount:
+    parts = text.split(":")
+    if len(parts) == 1:
+        return Mount(type="volume", target=parts[0])
+    source, target = parts[0], parts[1]
+    options = parts[2].split(",") if len(parts) > 2 else []
+    kind = "bind" if source.startswith(("/", ".", "~")) else "volume"
+    propagation = next((o for o in options if o in _PROPAGATIONS), None)
+    return Mount(type=kind, target=target, source=source, read_only="ro" in options,
+                 propagation=propagation)
+
+
+def _resolve(mount: Mount, base: str | None, volumes: Mapping[str, Mapping[str, Any]],
+             where: Location) -> Mount:
+    source = mount.source
+    device = None
+    if mount.type == "bind" and source:
+        if source.startswith("~"):
+            source = str(Path(source).expanduser())
+        elif not source.startswith("/") and base:
+            source = posixpath.normpath(posixpath.join(base, source))
+    elif mount.type == "volume" and source:
+        device = _bind_device(volumes.get(source))
+    return Mount(mount.type, mount.target, source, mount.read_only, mount.propagation,
+                 device, mount.location or where)
+
+
+def _bind_device(volume: Mapping[str, Any] | None) -> str | None:
+    """The host path of a named volume that is a bind in disguise (local driver,
+    ``driver_opts: {type: none, o: bind, device: /path}``)."""
+    opts = _dig(volume, "driver_opts")
+    device = _str(opts.get("device"))
+    if not device or not device.startswith("/"):
+        return None
+    mount_opts = {o.strip() for o in str(opts.get("o") or "").split(",")}
+    if str(opts.get("type") or "") == "none" or mount_opts & {"bind", "rbind"}:
+        return device
+    return None
+
+
+def settings_for_project(project: ComposeProject, *,
+                         image_lookup: ImageLookup | None = lookup_image_facts
+                         ) -> list[RunSettings]:
+    """Every active service of ``project`` as run settings."""
+    return [to_run_settings(s, project, image_lookup=image_lookup) for s in project.services]
+
+
+__all__: Sequence[str] = ("to_run_settings", "settings_for_project", "ImageLookup")
