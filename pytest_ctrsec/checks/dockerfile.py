@@ -1,0 +1,330 @@
+"""Dockerfile rules (multi-stage aware: rules about the final image read the final stage
+and the stages it is built FROM; rules about the build read every stage)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..catalog import check
+from ..detect import shell
+from ..detect.secrets import scan_pair
+from ..errors import CannotEvaluate
+from ..findings import Finding, Location
+from ..runsettings.imageref import parse_image_ref
+from ..targets.dockerfile.parser import Dockerfile, Instruction, Stage, arg_pairs, env_pairs
+from ..targets.dockerfile.variables import expand
+from .runsettings.identity import is_root_user
+
+_ARCHIVE = re.compile(r"\.(?:tar|tar\.(?:gz|bz2|xz|zst|lz|lzma|Z)|tgz|tbz2?|txz|tzst)$", re.I)
+_REMOTE = re.compile(r"^(?:https?://|git@|git://|ssh://)", re.I)
+
+
+def _at(df: Dockerfile, inst: Instruction | Stage) -> Location:
+    return Location(df.path, inst.line)
+
+
+def _runs(df: Dockerfile) -> Iterator[tuple[Stage | None, Instruction]]:
+    """Every RUN, ONBUILD triggers included."""
+    for stage, inst in df.instructions():
+        target = inst.trigger if inst.keyword == "ONBUILD" else inst
+        if target is not None and target.keyword == "RUN":
+            yield stage, target
+
+
+def _final_chain(df: Dockerfile) -> list[Stage]:
+    return df.lineage(df.final)
+
+
+def _stage_values(df: Dockerfile, stage: Stage, upto: int) -> dict[str, str | None]:
+    """Variables visible at line ``upto`` of ``stage``: global ARGs it re-declares, its own
+    ARGs and ENVs (later declarations win)."""
+    values: dict[str, str | None] = {}
+    for inst in stage.instructions:
+        if inst.line >= upto:
+            break
+        if inst.keyword == "ARG":
+            for name, default in arg_pairs(inst).items():
+                values[name] = default if default is not None else df.global_args.get(name)
+        elif inst.keyword == "ENV":
+            values.update(env_pairs(inst))
+    return values
+
+
+def _last(stage: Stage, keyword: str) -> Instruction | None:
+    found = [i for i in stage.instructions if i.keyword == keyword]
+    return found[-1] if found else None
+
+
+@check("dockerfile.user-not-root", title="Final stage sets a non-root USER", severity="high",
+       model="dockerfile", refs=("DL3002", "CKV_DOCKER_3", "CKV_DOCKER_8", "DS-0002"),
+       remediation="Add `USER <uid>` (non-zero) to the final stage, after the steps that "
+                   "need root.")
+def user_not_root(df: Dockerfile) -> Iterator[Finding]:
+    for stage in _final_chain(df):
+        inst = _last(stage, "USER")
+        if inst is None:
+            continue
+        user = expand(inst.args.strip(), _stage_values(df, stage, inst.line))
+        if user is None:
+            raise CannotEvaluate(f"USER {inst.args.strip()} (line {inst.line}) has no value "
+                                 "to resolve")
+        if is_root_user(user):
+            yield Finding(f"the final image runs as root (USER {user})", _at(df, inst))
+        return
+    yield Finding(f"the final stage (FROM {df.final.base}) never sets USER, so it runs as root",
+                  _at(df, df.final))
+
+
+@check("dockerfile.healthcheck-defined", title="Final stage has a HEALTHCHECK", severity="low",
+       model="dockerfile", refs=("CKV_DOCKER_2", "DS-0026"),
+       remediation="Add `HEALTHCHECK CMD <probe>` to the final stage.")
+def healthcheck_defined(df: Dockerfile) -> Iterator[Finding]:
+    for stage in _final_chain(df):
+        inst = _last(stage, "HEALTHCHECK")
+        if inst is None:
+            continue
+        if inst.args.strip().upper() == "NONE":
+            yield Finding("HEALTHCHECK NONE disables the health check", _at(df, inst))
+        return
+    yield Finding("the final stage has no HEALTHCHECK", _at(df, df.final))
+
+
+@check("dockerfile.no-update-alone", title="No package-index update without an install",
+       severity="medium", model="dockerfile", refs=("CKV_DOCKER_5", "DS-0017"),
+       remediation="Update and install in the same RUN: "
+                   "`RUN apt-get update && apt-get install -y ...`.")
+def no_update_alone(df: Dockerfile) -> Iterator[Finding]:
+    for _, inst in _runs(df):
+        for cmd in shell.update_alone(shell.commands(inst.script)):
+            yield Finding(f"RUN updates the package index ({' '.join(cmd.argv[:2])}) "
+                          "without installing in the same step", _at(df, inst))
+
+
+def _add_sources(inst: Instruction) -> list[str]:
+    if inst.heredocs:
+        return ["<<" + h.name for h in inst.heredocs]
+    parts = list(inst.exec_form) if inst.exec_form is not None else inst.args.split()
+    return parts[:-1]
+
+
+@check("dockerfile.copy-not-add", title="COPY instead of ADD for local files", severity="low",
+       model="dockerfile", refs=("DL3020", "CKV_DOCKER_4", "DS-0005"),
+       remediation="Use COPY for files and folders; keep ADD for remote URLs and local tar "
+                   "archives that must be extracted.")
+def copy_not_add(df: Dockerfile) -> Iterator[Finding]:
+    for _, inst in df.instructions():
+        target = inst.trigger if inst.keyword == "ONBUILD" else inst
+        if target is None or target.keyword != "ADD":
+            continue
+        local = [s for s in _add_sources(target)
+                 if not (_REMOTE.match(s) or _ARCHIVE.search(s))]
+        if local:
+            yield Finding(f"ADD copies local files ({', '.join(local)}); use COPY",
+                          _at(df, target))
+
+
+@check("dockerfile.base-image-pinned", title="Base images are pinned", severity="medium",
+       model="dockerfile", refs=("DL3006", "DL3007", "CKV_DOCKER_7", "DS-0001"),
+       remediation="Name a version tag or a digest in every FROM: "
+                   "`FROM debian:12.5` or `FROM debian@sha256:...`.")
+def base_image_pinned(df: Dockerfile) -> Iterator[Finding]:
+    unresolved: list[Stage] = []
+    found = False
+    for stage in df.stages:
+        if stage.base_stage is not None:
+            continue
+        if stage.base_resolved is None:
+            unresolved.append(stage)
+            continue
+        if stage.base_resolved.lower() == "scratch":
+            continue
+        ref = parse_image_ref(stage.base_resolved)
+        if ref.digest_pinned:
+            continue
+        if ref.tag is None or ref.tag.lower() == "latest":
+            found = True
+            how = "has no tag (latest is implied)" if ref.tag is None else "uses :latest"
+            yield Finding(f"FROM {stage.base_resolved} {how}", _at(df, stage))
+    if unresolved and not found:
+        lines = ", ".join(f"FROM {s.base} (line {s.line})" for s in unresolved)
+        raise CannotEvaluate(f"{lines} cannot be resolved: no ARG default before the first FROM")
+
+
+@check("dockerfile.no-secrets-in-arg-env", title="No secrets in ARG or ENV", severity="high",
+       model="dockerfile", refs=("DL3064", "DS-0031"),
+       remediation="Pass secrets at build time with `RUN --mount=type=secret` and at run time "
+                   "through the orchestrator, never as ARG/ENV values.")
+def no_secrets_in_arg_env(df: Dockerfile) -> Iterator[Finding]:
+    for _, inst in df.instructions():
+        if inst.keyword == "ARG":
+            pairs = {k: v for k, v in arg_pairs(inst).items() if v is not None}
+        elif inst.keyword == "ENV":
+            pairs = dict(env_pairs(inst))
+        else:
+            continue
+        for name, value in pairs.items():
+            for hit in scan_pair(name, value, syntax="compose"):
+                yield Finding(f"{inst.keyword} {hit.summary}", _at(df, inst),
+                              extra={"detector": hit.detector})
+
+
+@check("dockerfile.no-sudo", title="RUN does not use sudo", severity="medium",
+       model="dockerfile", refs=("DL3004", "DS-0010"),
+       remediation="Build steps already run as root; switch USER instead of calling sudo.")
+def no_sudo(df: Dockerfile) -> Iterator[Finding]:
+    for _, inst in _runs(df):
+        if any("sudo" in c.wrappers or c.program == "sudo" for c in shell.commands(inst.script)):
+            yield Finding("RUN calls sudo", _at(df, inst))
+
+
+_INSECURE_ENV = {
+    "PYTHONHTTPSVERIFY": lambda v: v.strip() == "0",
+    "NODE_TLS_REJECT_UNAUTHORIZED": lambda v: v.strip() == "0",
+    "NPM_CONFIG_STRICT_SSL": lambda v: v.strip().lower() in ("false", "0", "no"),
+    "GIT_SSL_NO_VERIFY": lambda v: v.strip().lower() not in ("", "0", "false", "no"),
+    "PIP_TRUSTED_HOST": lambda v: bool(v.strip()),
+}
+_SSLVERIFY_OFF = re.compile(r"sslverify\s*=\s*(?:0|false|no)\b", re.I)
+
+
+def insecure_command(cmd: shell.Command) -> str | None:
+    """Why a command disables TLS or signature checks, or ``None``."""
+    prog = cmd.program
+    fam = shell.family(cmd)
+    if prog == "curl" and cmd.has_flag("--insecure", "-k"):
+        return "curl -k/--insecure skips TLS verification"
+    if prog == "wget" and cmd.has_flag("--no-check-certificate"):
+        return "wget --no-check-certificate skips TLS verification"
+    if fam == "pip" and cmd.has_flag("--trusted-host"):
+        return "pip --trusted-host skips TLS verification"
+    if fam == "apt" and cmd.has_flag("--allow-unauthenticated", "--force-yes",
+                                     "--allow-insecure-repositories"):
+        return "apt installs packages without verifying their signatures"
+    if fam == "rpm" and cmd.has_flag("--nogpgcheck"):
+        return f"{prog} --nogpgcheck skips package signatures"
+    if prog == "rpm" and cmd.has_flag("--nodigest", "--nosignature", "--noverify",
+                                      "--nofiledigest"):
+        return "rpm skips package digests or signatures"
+    if fam == "apk" and cmd.has_flag("--allow-untrusted"):
+        return "apk --allow-untrusted skips package signatures"
+    joined = " ".join(cmd.argv).lower()
+    if prog in ("npm", "yarn", "pnpm") and re.search(r"config set strict-ssl (false|0)", joined):
+        return f"{prog} turns strict-ssl off"
+    if prog == "git" and re.search(r"http\.sslverify[= ](false|0)", joined):
+        return "git turns http.sslVerify off"
+    for assignment in cmd.assignments:
+        name, _, value = assignment.partition("=")
+        if name in _INSECURE_ENV and _INSECURE_ENV[name](value):
+            return f"{name}={value} disables TLS verification"
+    return None
+
+
+def piped_download(cmds: list[shell.Command]) -> str | None:
+    """A download whose output is piped straight into an interpreter."""
+    for here, after in zip(cmds, cmds[1:]):
+        if here.piped and here.program in ("curl", "wget") and after.program in shell._SHELLS:
+            return f"{here.program} output is piped into {after.program}"
+    return None
+
+
+@check("dockerfile.no-insecure-downloads", title="Downloads verify TLS and signatures",
+       severity="high", model="dockerfile",
+       refs=tuple(f"CKV2_DOCKER_{n}" for n in range(2, 17)),
+       remediation="Keep certificate and signature checks on; download, verify a checksum or "
+                   "signature, then run.")
+def no_insecure_downloads(df: Dockerfile) -> Iterator[Finding]:
+    for _, inst in df.instructions():
+        if inst.keyword in ("ENV", "ARG"):
+            pairs = env_pairs(inst) if inst.keyword == "ENV" else arg_pairs(inst)
+            for name, value in pairs.items():
+                if value is not None and name in _INSECURE_ENV and _INSECURE_ENV[name](value):
+                    yield Finding(f"{inst.keyword} {name}={value} disables TLS verification",
+                                  _at(df, inst))
+    for _, inst in _runs(df):
+        cmds = shell.commands(inst.script)
+        reasons = [r for r in map(insecure_command, cmds) if r]
+        reasons += [r for r in [piped_download(cmds)] if r]
+        if _SSLVERIFY_OFF.search(inst.script):
+            reasons.append("a repository is configured with sslverify off")
+        for reason in dict.fromkeys(reasons):
+            yield Finding(f"RUN: {reason}", _at(df, inst))
+
+
+def _cache_mount(inst: Instruction, *targets: str) -> bool:
+    for mount in inst.flag_values("mount"):
+        opts = dict(p.partition("=")[::2] for p in mount.split(","))
+        if opts.get("type") in ("cache", "tmpfs") and any(
+                (opts.get("target") or opts.get("dst") or opts.get("destination") or "")
+                .rstrip("/").startswith(t) for t in targets):
+            return True
+    return False
+
+
+def _stage_sets(df: Dockerfile, stage: Stage, name: str) -> bool:
+    return any(name in (env_pairs(i) if i.keyword == "ENV" else arg_pairs(i))
+               for i in stage.instructions if i.keyword in ("ENV", "ARG"))
+
+
+def cache_problems(inst: Instruction, stage: Stage, df: Dockerfile) -> list[str]:
+    """Package caches a RUN leaves in its layer."""
+    cmds = shell.commands(inst.script)
+    out: list[str] = []
+    if any(shell.family(c) == "apt" and shell.is_index_update(c) for c in cmds) and not (
+            shell.removes(cmds, "/var/lib/apt/lists") or
+            _cache_mount(inst, "/var/lib/apt")):
+        out.append("apt lists are not removed (rm -rf /var/lib/apt/lists/*)")
+    if any(shell.family(c) == "apk" and shell.is_install(c) and not c.has_flag("--no-cache")
+           for c in cmds) and not (shell.removes(cmds, "/var/cache/apk") or
+                                   _cache_mount(inst, "/var/cache/apk", "/etc/apk/cache")):
+        out.append("apk add without --no-cache")
+    if any(shell.family(c) == "pip" and shell.is_install(c) and not c.has_flag("--no-cache-dir")
+           for c in cmds) and not (_cache_mount(inst, "/root/.cache") or
+                                   shell.removes(cmds, "/root/.cache") or
+                                   _stage_sets(df, stage, "PIP_NO_CACHE_DIR")):
+        out.append("pip install without --no-cache-dir")
+    for fam, names in (("rpm", ("yum", "dnf", "microdnf", "tdnf")), ("zypper", ("zypper",))):
+        installs = [c for c in cmds if shell.family(c) == fam and shell.is_install(c)]
+        cleaned = any(c.program in names and "clean" in c.args for c in cmds) or shell.removes(
+            cmds, "/var/cache/yum", "/var/cache/dnf", "/var/cache/zypp") or _cache_mount(
+            inst, "/var/cache/yum", "/var/cache/dnf", "/var/cache/zypp")
+        if installs and not cleaned:
+            out.append(f"{installs[0].program} install without '{installs[0].program} clean all'")
+    return out
+
+
+@check("dockerfile.package-cache-cleaned", title="Package caches are cleaned in the same RUN",
+       severity="low", model="dockerfile", refs=("DL3009", "DL3019", "DL3042"),
+       remediation="Clean in the same RUN: `rm -rf /var/lib/apt/lists/*`, `apk add "
+                   "--no-cache`, `pip install --no-cache-dir`, `dnf clean all`, or use a "
+                   "BuildKit cache mount.")
+def package_cache_cleaned(df: Dockerfile) -> Iterator[Finding]:
+    for stage in _final_chain(df):
+        for inst in stage.instructions:
+            if inst.keyword == "RUN":
+                for problem in cache_problems(inst, stage, df):
+                    yield Finding(f"RUN leaves a package cache: {problem}", _at(df, inst))
+
+
+def _exposes_22(spec: str) -> bool:
+    port, _, proto = spec.partition("/")
+    if proto and proto.lower() != "tcp":
+        return False
+    low, _, high = port.partition("-")
+    try:
+        return int(low) <= 22 <= int(high or low)
+    except ValueError:
+        return False
+
+
+@check("dockerfile.no-ssh-port", title="SSH port 22 is not exposed", severity="medium",
+       model="dockerfile", refs=("CKV_DOCKER_1",),
+       remediation="Remove `EXPOSE 22`; use `docker exec` or your orchestrator for access.")
+def no_ssh_port(df: Dockerfile) -> Iterator[Finding]:
+    for stage in _final_chain(df):
+        for inst in stage.instructions:
+            if inst.keyword != "EXPOSE":
+                continue
+            text = expand(inst.args, _stage_values(df, stage, inst.line)) or inst.args
+            if any(_exposes_22(word) for word in text.split()):
+                yield Finding("EXPOSE 22 publishes the SSH port", _at(df, inst))

@@ -1,0 +1,199 @@
+"""What a build step's shell script does: simple commands split at ``&&``, ``||``, ``;``,
+pipes and newlines, wrappers (``sudo``, ``env``, ``xargs``...) looked through, and the
+package-manager facts the image and Dockerfile rules share (index update, install, cache
+cleaning, TLS or signature bypass, a download piped into a shell).
+
+Used on Dockerfile ``RUN`` scripts and on image history lines alike.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass
+
+_SEPARATORS = frozenset({"&&", "||", ";", "|", "&", "\n", "(", ")", ";;", "|&", "{", "}"})
+_WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "exec", "command", "time", "xargs",
+                       "doas", "su-exec", "gosu", "chroot", "stdbuf", "timeout"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "python", "python3",
+                     "perl", "ruby", "node"})
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command: ``argv`` after wrappers and leading assignments;
+    ``assignments`` the ``NAME=value`` words before it; ``piped`` when its output feeds the
+    next command; ``wrappers`` the programs it ran under (``sudo``...)."""
+
+    argv: tuple[str, ...]
+    assignments: tuple[str, ...] = ()
+    piped: bool = False
+    wrappers: tuple[str, ...] = ()
+
+    @property
+    def program(self) -> str:
+        return posixpath.basename(self.argv[0]) if self.argv else ""
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return self.argv[1:]
+
+    def has_flag(self, *names: str) -> bool:
+        """Whether a long flag (``--x`` or ``--x=v``) or a short one (``-k``, also inside a
+        cluster such as ``-sSLk``) is given."""
+        for arg in self.args:
+            for name in names:
+                if name.startswith("--"):
+                    if arg == name or arg.startswith(name + "="):
+                        return True
+                elif arg.startswith("-") and not arg.startswith("--") and name[1:] in arg[1:]:
+                    return True
+        return False
+
+
+def words(script: str) -> list[str]:
+    """Shell words with operators as separate words; a script shlex cannot read (an
+    unbalanced quote) falls back to whitespace words."""
+    lexer = shlex.shlex(script.replace("\\\n", " "), posix=True, punctuation_chars=";&|()")
+    lexer.whitespace = " \t\r"
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        return list(lexer)
+    except ValueError:
+        return re.findall(r"&&|\|\||[;|&()\n]|[^\s;|&()]+", script)
+
+
+def commands(script: str) -> list[Command]:
+    """The simple commands of ``script`` in order."""
+    out: list[Command] = []
+    current: list[str] = []
+    for word in [*words(script), ";"]:
+        if word in _SEPARATORS or set(word) <= set(";&|\n") and word:
+            if current:
+                out.append(_command(current, piped=word in ("|", "|&")))
+            current = []
+        else:
+            current.append(word)
+    return out
+
+
+def _command(tokens: list[str], piped: bool) -> Command:
+    assignments: list[str] = []
+    wrappers: list[str] = []
+    rest = list(tokens)
+    while rest:
+        head = rest[0]
+        if _ASSIGNMENT.match(head):
+            assignments.append(rest.pop(0))
+        elif posixpath.basename(head) in _WRAPPERS:
+            wrappers.append(posixpath.basename(rest.pop(0)))
+            while rest and (rest[0].startswith("-") or (wrappers[-1] == "timeout" and
+                                                        rest[0][:1].isdigit())):
+                flag = rest.pop(0)
+                if wrappers[-1] in ("sudo", "doas") and flag in ("-u", "-g") and rest:
+                    rest.pop(0)
+        else:
+            break
+    return Command(tuple(rest), tuple(assignments), piped, tuple(wrappers))
+
+
+# -- package managers --------------------------------------------------------------------
+
+_APT = frozenset({"apt-get", "apt", "aptitude"})
+_RPM_FAMILY = frozenset({"yum", "dnf", "microdnf", "tdnf"})
+_PIP = frozenset({"pip", "pip3"})
+
+
+def _verb(cmd: Command) -> str:
+    """The first non-option argument (``apt-get -y install`` -> ``install``)."""
+    skip_next = False
+    for arg in cmd.args:
+        if skip_next:
+            skip_next = False
+            continue
+        if arg in ("-o", "-c", "-t", "--repo", "-r", "-X"):
+            skip_next = True
+            continue
+        if not arg.startswith("-"):
+            return arg
+    return ""
+
+
+def family(cmd: Command) -> str | None:
+    """``apt``, ``apk``, ``rpm``, ``zypper``, ``pip`` or ``None``."""
+    prog = cmd.program
+    if prog in _APT:
+        return "apt"
+    if prog == "apk":
+        return "apk"
+    if prog in _RPM_FAMILY:
+        return "rpm"
+    if prog == "zypper":
+        return "zypper"
+    if prog in _PIP or re.fullmatch(r"pip3\.\d+", prog) or is_python_pip(cmd):
+        return "pip"
+    return None
+
+
+def is_python_pip(cmd: Command) -> bool:
+    return bool(re.fullmatch(r"python[0-9.]*", cmd.program)) and cmd.args[:2] == ("-m", "pip")
+
+
+def pip_args(cmd: Command) -> tuple[str, ...]:
+    return cmd.args[2:] if is_python_pip(cmd) else cmd.args
+
+
+def is_index_update(cmd: Command) -> bool:
+    """Refreshes package indexes without installing anything."""
+    fam, verb = family(cmd), _verb(cmd)
+    if fam in ("apt", "apk"):
+        return verb == "update"
+    if fam == "rpm":
+        return verb in ("makecache", "check-update")
+    if fam == "zypper":
+        return verb in ("refresh", "ref")
+    return False
+
+
+def is_install(cmd: Command) -> bool:
+    """Installs or upgrades packages."""
+    fam, verb = family(cmd), _verb(cmd)
+    if fam == "apt":
+        return verb in ("install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep",
+                        "reinstall")
+    if fam == "apk":
+        return verb in ("add", "upgrade", "fix")
+    if fam == "rpm":
+        return verb in ("install", "update", "upgrade", "reinstall", "groupinstall",
+                        "localinstall", "distro-sync")
+    if fam == "zypper":
+        return verb in ("install", "in", "update", "up", "dist-upgrade", "dup", "patch")
+    if fam == "pip":
+        return _verb(Command(("pip", *pip_args(cmd)))) == "install"
+    return False
+
+
+def update_alone(cmds: list[Command]) -> list[Command]:
+    """Index updates that no install of the same package manager follows."""
+    lonely: list[Command] = []
+    for i, cmd in enumerate(cmds):
+        if is_index_update(cmd) and not any(
+                is_install(later) and family(later) == family(cmd) for later in cmds[i + 1:]):
+            lonely.append(cmd)
+    return lonely
+
+
+def removes(cmds: list[Command], *prefixes: str) -> bool:
+    """Whether an ``rm`` deletes a path at or below one of ``prefixes``."""
+    for cmd in cmds:
+        if cmd.program != "rm":
+            continue
+        for arg in cmd.args:
+            path = arg.rstrip("*").rstrip("/")
+            if len(path) > 1 and any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/")
+                                     or p.startswith(path + "/") for p in prefixes):
+                return True
+    return False

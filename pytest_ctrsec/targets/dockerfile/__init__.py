@@ -1,0 +1,56 @@
+"""Dockerfile targets: ``--ctrsec-dockerfile`` files (or folders searched for Dockerfiles)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ...errors import InputError
+from ...findings import Location
+from .. import Target
+from .parser import Dockerfile, Instruction, Stage, parse
+
+__all__ = ["Dockerfile", "Instruction", "Stage", "find_dockerfiles", "load_dockerfile",
+           "load_targets", "parse"]
+
+_NAMES = re.compile(r"(?:Dockerfile|Containerfile)(?:\..+)?|.+\.(?:Dockerfile|dockerfile)")
+_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
+
+
+def load_dockerfile(path: str | os.PathLike[str]) -> Dockerfile:
+    """Read and parse one Dockerfile; errors name the file (and line)."""
+    name = os.fspath(path)
+    try:
+        raw = Path(name).read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read Dockerfile: {err.strerror}", name) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"not UTF-8 text (byte {err.start})", name) from None
+    return parse(text, name)
+
+
+def find_dockerfiles(folder: str) -> list[str]:
+    """Dockerfiles below ``folder`` (``Dockerfile``, ``Dockerfile.*``, ``*.Dockerfile``,
+    ``Containerfile``), sorted, skipping VCS and dependency folders."""
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        found.extend(os.path.join(root, f) for f in sorted(files) if _NAMES.fullmatch(f))
+    return found
+
+
+def load_targets(opts: Any) -> list[Target]:
+    """One target per Dockerfile named (folders are searched)."""
+    paths: list[str] = []
+    for given in getattr(opts, "dockerfile", ()) or ():
+        paths.extend(find_dockerfiles(given) if os.path.isdir(given) else [given])
+    targets = []
+    for path in dict.fromkeys(paths):
+        model = load_dockerfile(path)
+        targets.append(Target("dockerfile", f"dockerfile:{path}", path, path,
+                              Location(path, 1), model))
+    return targets
