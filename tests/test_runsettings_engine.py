@@ -1,0 +1,66 @@
+"""Compose services that inherit USER and HEALTHCHECK from images in the real engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from images import build_image
+from pytest_ctrsec.catalog import Verdict, registry
+from pytest_ctrsec.findings import Location
+from pytest_ctrsec.runsettings.compose import to_run_settings
+from pytest_ctrsec.runsettings.imagefacts import lookup_image_facts
+from pytest_ctrsec.targets.compose.model import ComposeProject, ComposeService
+
+ROOT_IMAGE = "ctrsec-test/runsettings-root:1"
+USER_IMAGE = "ctrsec-test/runsettings-user1000:1"
+ABSENT_IMAGE = "ctrsec-test/runsettings-absent:never-built"
+
+
+@pytest.fixture(scope="module")
+def images(docker_client: Any) -> Iterator[None]:
+    build_image(docker_client, ROOT_IMAGE)
+    build_image(docker_client, USER_IMAGE, [
+        "USER 1000", 'HEALTHCHECK --interval=30s CMD ["/bin/true"]'])
+    lookup_image_facts.cache_clear()
+    yield
+    for tag in (ROOT_IMAGE, USER_IMAGE):
+        docker_client.images.remove(tag, force=True)
+    lookup_image_facts.cache_clear()
+
+
+def evaluate(slug: str, image: str) -> Verdict:
+    config = {"image": image}
+    service = ComposeService("app", config, config, Location("compose.yaml", 2))
+    project = ComposeProject("demo", ("compose.yaml",), Path("/srv"), (service,))
+    settings = to_run_settings(service, project)  # the default lookup: the real engine
+    return registry()[f"compose.{slug}"].evaluate(settings)
+
+
+@pytest.mark.usefixtures("images")
+def test_image_without_user_runs_as_root() -> None:
+    verdict = evaluate("user-not-root", ROOT_IMAGE)
+    assert verdict.outcome == "failed"
+    assert ROOT_IMAGE in verdict.findings[0].message
+
+
+@pytest.mark.usefixtures("images")
+def test_image_with_user_1000_passes() -> None:
+    assert evaluate("user-not-root", USER_IMAGE).outcome == "passed"
+
+
+@pytest.mark.usefixtures("images")
+def test_inherited_healthcheck() -> None:
+    assert evaluate("healthcheck-defined", USER_IMAGE).outcome == "passed"
+    assert evaluate("healthcheck-defined", ROOT_IMAGE).outcome == "failed"
+
+
+@pytest.mark.usefixtures("images")
+def test_image_absent_from_the_engine_is_a_skip_with_reason() -> None:
+    verdict = evaluate("user-not-root", ABSENT_IMAGE)
+    assert verdict.outcome == "skipped"
+    assert ABSENT_IMAGE in verdict.reason and "not in the local engine" in verdict.reason
+    assert evaluate("healthcheck-defined", ABSENT_IMAGE).outcome == "skipped"
