@@ -86,6 +86,11 @@ class RunOptions:
                         kind="choice", choices=SEVERITIES, metavar="SEVERITY")
     waivers: str | None = _opt(None, "waiver file (YAML)", metavar="FILE", path=True)
     strict: bool = _opt(False, "ignore every waiver", kind="bool")
+    severity: tuple[str, ...] = _opt((), "override a check's severity: ID-OR-GLOB=SEVERITY "
+                                     "(repeatable)", kind="list", metavar="ID=SEV")
+    define_profile: tuple[str, ...] = _opt((), "define a profile: NAME=PATTERN[,PATTERN...] with "
+                                           "id globs or references (repeatable)", kind="list",
+                                           metavar="NAME=PATS")
     json: str | None = _opt(None, "write the JSON report here", metavar="PATH")
     sarif: str | None = _opt(None, "write a SARIF 2.1.0 report here", metavar="PATH")
     sbom: str | None = _opt(None, "write a CycloneDX SBOM per image into this directory",
@@ -113,8 +118,8 @@ class RunOptions:
 PENDING = frozenset({
     "daemon", "daemon_json", "container", "image", "dockerfile", "k8s", "kube_context",
     "kubeconfig", "namespace", "pss_version", "k8s_pod_template", "no_annotation_waivers",
-    "vulndb", "vulndb_cache", "scan_report", "pull", "structure_test", "allow_run", "waivers",
-    "strict", "sarif", "sbom",
+    "vulndb", "vulndb_cache", "scan_report", "pull", "structure_test", "allow_run", "sarif",
+    "sbom",
 })
 
 
@@ -169,6 +174,33 @@ def _convert(fld: dataclasses.Field[Any], raw: Any, ini_dir: Path | None) -> Any
     if kind == "choice" and text not in meta["choices"]:
         raise ConfigError(f"{name}: {text!r} is not one of {', '.join(meta['choices'])}")
     return _relocate(text, ini_dir, meta["path"])
+
+
+def pairs(values: tuple[str, ...], option: str) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` entries of a list option, stripped; a malformed one is a ConfigError."""
+    out = []
+    for entry in values:
+        key, sep, value = entry.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{flag(option)}: expected KEY=VALUE, got {entry!r}")
+        out.append((key.strip(), value.strip()))
+    return out
+
+
+def severity_overrides(opts: RunOptions) -> list[tuple[str, str]]:
+    """``(id glob, severity)`` pairs, validated."""
+    found = pairs(opts.severity, "severity")
+    for glob, sev in found:
+        if sev not in SEVERITIES:
+            raise ConfigError(f"{flag('severity')}: {sev!r} for {glob} is not one of "
+                              f"{', '.join(SEVERITIES)}")
+    return found
+
+
+def profile_definitions(opts: RunOptions) -> dict[str, tuple[str, ...]]:
+    """User-defined profiles: name -> patterns."""
+    return {name: tuple(p.strip() for p in pats.split(",") if p.strip())
+            for name, pats in pairs(opts.define_profile, "define_profile")}
 
 
 def _relocate(value: str, ini_dir: Path | None, is_path: bool) -> str:

@@ -16,11 +16,22 @@ def run_bundled(item: pytest.Item, unit: Unit) -> None:
     """Run the unit's check on its targets, keep the results on the item for the reports,
     and fail (no traceback) when a target fails, skip when none could be judged."""
     state = current()
-    options = state.check_options(unit.check.id) if state else None
-    results = run_unit(unit, options)
+    if state is None:
+        results = run_unit(unit)
+    else:
+        results = run_unit(unit, state.check_options(unit.check.id),
+                           state.severity_of(unit.check), state.waivers,
+                           not state.options.no_annotation_waivers)
     item.stash[RESULTS_KEY] = results
+    errors = [r for r in results if r.outcome == "error"]
+    if errors:
+        pytest.fail("\n".join(f"{r.target.name}: {r.reason}" for r in errors), pytrace=False)
     if any(r.outcome == "failed" for r in results):
         pytest.fail(failure_message(results), pytrace=False)
+    waived = [r for r in results if r.outcome == "waived"]
+    if waived:
+        reasons = sorted({r.waiver.reason for r in waived if r.waiver})
+        pytest.xfail(f"{unit.check.id}: waived: " + "; ".join(reasons))
     if results and all(r.outcome == "skipped" for r in results):
         reasons = sorted({r.reason for r in results})
         pytest.skip(f"{unit.check.id}: cannot evaluate: " + "; ".join(reasons))

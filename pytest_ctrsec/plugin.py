@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from .errors import CtrsecError
-from .options import RunOptions, flag, ini_name, ini_type, option_fields, resolve
+from .options import (RunOptions, flag, ini_name, ini_type, option_fields, profile_definitions,
+                      resolve, severity_overrides)
 from .outcomes import RESULTS_KEY, error_results
-from .report.log import ResultLog, below_threshold, summary_lines
+from .report.log import ResultLog, below_threshold, summary_lines, waiver_lines
 from .runner import Unit
-from .session import SessionState, current, set_current
+from .session import SessionState, current, load_waivers, set_current
+from .waivers import WaiverSet
 
 SUITES_DIR = Path(__file__).parent / "suites"
 OPTIONS_KEY = pytest.StashKey[RunOptions]()
@@ -51,7 +53,17 @@ def pytest_configure(config: pytest.Config) -> None:
         # A user's python_files setting must not silently drop the bundled modules.
         config.addinivalue_line("python_files", "test_*.py")
     if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(Reporter(opts), "ctrsec-reporter")
+        config.pluginmanager.register(Reporter(opts, _validated(opts)), "ctrsec-reporter")
+
+
+def _validated(opts: RunOptions) -> WaiverSet:
+    """Check configuration once on the controller, so mistakes are usage errors up front."""
+    try:
+        severity_overrides(opts)
+        profile_definitions(opts)
+        return load_waivers(opts)
+    except CtrsecError as err:
+        raise pytest.UsageError(str(err)) from None
 
 
 def _options(config: pytest.Config) -> RunOptions:
@@ -133,8 +145,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 class Reporter:
     """Gathers results on the controller (the only process that writes reports)."""
 
-    def __init__(self, opts: RunOptions) -> None:
+    def __init__(self, opts: RunOptions, waivers: WaiverSet) -> None:
         self.opts = opts
+        self.waivers = waivers
         self.log = ResultLog()
         self.failures = 0
         self.blocking = 0  # failures at or above --ctrsec-fail-on, or not ctrsec checks
@@ -161,7 +174,7 @@ class Reporter:
         if not self.log.rows:
             return
         terminalreporter.write_sep("=", "ctrsec summary")
-        for line in summary_lines(self.log):
+        for line in summary_lines(self.log) + waiver_lines(self.log, self.waivers.waivers):
             terminalreporter.write_line(line)
         if self.opts.json:
             terminalreporter.write_line(f"JSON report: {self.opts.json}")

@@ -14,7 +14,9 @@ from typing import Any
 
 from .catalog import Check
 from .findings import Finding, severity_rank
+from .errors import ConfigError
 from .targets import Target
+from .waivers import Waiver, WaiverSet, from_annotations
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Result:
     severity: str
     findings: tuple[Finding, ...] = ()
     reason: str = ""
+    waiver: Waiver | None = None
 
     def to_json(self, nodeid: str = "") -> dict[str, Any]:
         findings = [f.to_json() for f in self.findings]
@@ -51,7 +54,7 @@ class Result:
             "outcome": self.outcome,
             "findings": findings,
             "nodeid": nodeid,
-            "waiver": None,
+            "waiver": self.waiver.to_json() if self.waiver else None,
         }
 
 
@@ -96,16 +99,35 @@ def _unique_labels(pairs: list[tuple[str, tuple[Target, ...]]]) -> dict[str, tup
 
 
 def run_unit(unit: Unit, options: Mapping[str, Any] | None = None,
-             severity: str | None = None) -> list[Result]:
-    """Evaluate the unit's check on each of its targets."""
-    results = []
-    default = severity or unit.check.severity
-    for target in unit.targets:
-        verdict = unit.check.evaluate(target.model, options)
-        findings = tuple(_anchored(f, target) for f in verdict.findings)
-        results.append(Result(unit.check, target, verdict.outcome,
-                              verdict.severity(default), findings, verdict.reason))
-    return results
+             severity: str | None = None, waivers: WaiverSet | None = None,
+             annotation_waivers: bool = True) -> list[Result]:
+    """Evaluate the unit's check on each of its targets, applying waivers."""
+    return [_run_one(unit.check, t, options, severity or unit.check.severity, waivers,
+                     annotation_waivers) for t in unit.targets]
+
+
+def _run_one(check: Check, target: Target, options: Mapping[str, Any] | None, default: str,
+             waivers: WaiverSet | None, annotation_waivers: bool) -> Result:
+    extra: tuple[Waiver, ...] = ()
+    if waivers is not None and annotation_waivers and target.annotations:
+        try:
+            extra = from_annotations(target.annotations, target.name, str(target.location))
+        except ConfigError as err:
+            return Result(check, target, "error", default, (), str(err))
+    skip = waivers.skips(check.id, target.name, extra) if waivers else None
+    if skip:
+        return Result(check, target, "waived", default, (), f"not run: {skip.reason}", skip)
+    verdict = check.evaluate(target.model, options)
+    findings = tuple(_anchored(f, target) for f in verdict.findings)
+    result = Result(check, target, verdict.outcome, verdict.severity(default), findings,
+                    verdict.reason)
+    if verdict.outcome != "failed" or waivers is None:
+        return result
+    waiver = waivers.find(check.id, target.name, extra)
+    if waiver is None:
+        return result
+    outcome = "failed" if waiver.expired() else "waived"
+    return Result(check, target, outcome, result.severity, findings, waiver.reason, waiver)
 
 
 def _anchored(finding: Finding, target: Target) -> Finding:
@@ -131,6 +153,9 @@ def failure_message(results: Sequence[Result], limit: int = 25) -> str:
     total = sum(len(r.findings) for r in failed)
     if total > shown:
         lines.append(f"  ... and {total - shown} more findings (see the JSON or SARIF report)")
+    for w in sorted({r.waiver.source: r.waiver for r in failed if r.waiver}.values(),
+                    key=lambda w: w.source):
+        lines.append(f"  waiver expired on {w.expires}: {w.reason} ({w.source})")
     if check.remediation:
         lines.append(f"  fix: {check.remediation}")
     if check.refs:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from .catalog import Check
@@ -26,8 +26,12 @@ def matches(check: Check, pattern: str) -> bool:
     return any(fnmatchcase(ref, pattern) for ref in check.refs)
 
 
-def in_profile(check: Check, profile: str | None) -> bool:
-    """Built-in profiles; the Pod Security levels themselves are applied by the k8s checks."""
+def in_profile(check: Check, profile: str | None,
+               defined: Mapping[str, Sequence[str]] | None = None) -> bool:
+    """Built-in and user-defined profiles; the Pod Security levels themselves are applied
+    by the k8s checks."""
+    if defined and profile in defined:
+        return any(matches(check, p) for p in defined[profile])
     if profile in (None, "default", "all"):
         return True
     if profile == "cis-docker":
@@ -36,17 +40,19 @@ def in_profile(check: Check, profile: str | None) -> bool:
         return check.kind == "k8s"
     if profile in check.profiles:
         return True
-    raise ConfigError(f"--ctrsec-profile: unknown profile {profile!r}; built in: "
-                      f"{', '.join(BUILTIN_PROFILES)}")
+    known = [*BUILTIN_PROFILES, *(defined or {})]
+    raise ConfigError(f"--ctrsec-profile: unknown profile {profile!r}; known: "
+                      f"{', '.join(known)}")
 
 
 def select(checks: Iterable[Check], profile: str | None, include: Iterable[str],
-           exclude: Iterable[str]) -> list[Check]:
+           exclude: Iterable[str], defined: Mapping[str, Sequence[str]] | None = None
+           ) -> list[Check]:
     """The checks to run, in registry order."""
     include, exclude = list(include), list(exclude)
     chosen = []
     for chk in checks:
-        if not in_profile(chk, profile):
+        if not in_profile(chk, profile, defined):
             continue
         if include and not any(matches(chk, p) for p in include):
             continue

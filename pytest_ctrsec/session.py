@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 from .catalog import Check, registry
-from .options import RunOptions
+from .options import RunOptions, profile_definitions, severity_overrides
 from .runner import Unit, plan
 from .selection import select
 from .targets import Target
+from .waivers import WaiverSet, load_file
 
 # Target kind -> module with ``load_targets(opts) -> list[Target]``, and when it applies.
 LOADERS: dict[str, tuple[str, Callable[[RunOptions], bool]]] = {
@@ -27,16 +29,30 @@ LOADERS: dict[str, tuple[str, Callable[[RunOptions], bool]]] = {
 }
 
 
+def load_waivers(opts: RunOptions) -> WaiverSet:
+    """The waivers in force: none under --ctrsec-strict (annotations included)."""
+    if opts.strict or not opts.waivers:
+        return WaiverSet()
+    return WaiverSet(load_file(opts.waivers))
+
+
 @dataclass
 class SessionState:
     options: RunOptions
+    waivers: WaiverSet | None = None
     targets: dict[str, list[Target]] = field(default_factory=dict)  # by model type
     checks: dict[str, Check] = field(default_factory=dict)  # selected, by id
     units: dict[str, list[Unit]] = field(default_factory=dict)  # by check id
+    overrides: list[tuple[str, str]] = field(default_factory=list)
 
     def check_options(self, check_id: str) -> dict[str, object] | None:
         """Per-check option values from configuration (none yet beyond the defaults)."""
         return None
+
+    def severity_of(self, check: Check) -> str:
+        """The check's severity after configured overrides (the last matching one wins)."""
+        found = [sev for glob, sev in self.overrides if fnmatchcase(check.id, glob)]
+        return found[-1] if found else check.severity
 
     def load(self) -> None:
         """Load every requested target, select checks and plan the items."""
@@ -46,7 +62,11 @@ class SessionState:
             for target in load_kind(kind, module, self.options):
                 self.targets.setdefault(target.model_type, []).append(target)
         opts = self.options
-        chosen = select(registry().values(), opts.profile, opts.select, opts.ignore)
+        self.overrides = severity_overrides(opts)
+        if self.waivers is None:
+            self.waivers = None if opts.strict else load_waivers(opts)
+        chosen = select(registry().values(), opts.profile, opts.select, opts.ignore,
+                        profile_definitions(opts))
         self.checks = {c.id: c for c in chosen}
         self.units = plan(chosen, self.targets, opts.granularity, opts.max_items)
 

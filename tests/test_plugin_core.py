@@ -188,3 +188,93 @@ def test_fail_on_never_hides_a_failing_user_test(project: pytest.Pytester) -> No
     project.makepyfile(test_user="def test_mine():\n    assert 1 + 1 == 3\n")
     result = run(project, "--ctrsec-compose=b.yaml", "--ctrsec-fail-on=critical")
     assert result.ret == 1
+
+
+WAIVERS = textwrap.dedent('''
+    waivers:
+      - check: compose.fake-*
+        target: "compose:a.yaml#s1"
+        reason: accepted until the rewrite
+        expires: {expires}
+      - check: compose.other
+        reason: nothing has this id
+''')
+
+
+@pytest.mark.parametrize("expires", ["2999-12-31", "null"])
+def test_a_waived_failure_is_reported_as_waived(project: pytest.Pytester, expires: str) -> None:
+    project.path.joinpath("w.yaml").write_text(WAIVERS.format(expires=expires))
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-waivers=w.yaml",
+                 "--ctrsec-json=r.json", "-rx")
+    assert result.ret == 0
+    result.assert_outcomes(passed=2, skipped=1, xfailed=1)
+    assert "waived: accepted until the rewrite" in result.stdout.str()
+    row = next(r for r in json.loads(project.path.joinpath("r.json").read_text())["results"]
+               if r["target"] == "compose:a.yaml#s1")
+    assert row["outcome"] == "waived"
+    assert row["waiver"]["reason"] == "accepted until the rewrite"
+    assert row["waiver"]["source"] == "w.yaml:3" and row["waiver"]["expired"] is False
+    assert row["findings"][0]["message"] == "mode is bad"
+    assert "w.yaml:7: compose.other on *" in result.stdout.str()  # matched nothing
+
+
+def test_an_expired_waiver_fails_and_says_so(project: pytest.Pytester) -> None:
+    project.path.joinpath("w.yaml").write_text(WAIVERS.format(expires="2020-01-31"))
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-waivers=w.yaml",
+                 "--ctrsec-json=r.json")
+    assert result.ret == 1
+    assert "waiver expired on 2020-01-31: accepted until the rewrite (w.yaml:3)" in \
+        result.stdout.str()
+    row = next(r for r in json.loads(project.path.joinpath("r.json").read_text())["results"]
+               if r["target"] == "compose:a.yaml#s1")
+    assert row["outcome"] == "failed" and row["waiver"]["expired"] is True
+
+
+def test_strict_ignores_waivers(project: pytest.Pytester) -> None:
+    project.path.joinpath("w.yaml").write_text(WAIVERS.format(expires="null"))
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-waivers=w.yaml",
+                 "--ctrsec-strict")
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+
+
+def test_run_false_does_not_run_the_check(project: pytest.Pytester) -> None:
+    project.path.joinpath("w.yaml").write_text(
+        "- check: compose.fake-rule\n  target: '*#s2'\n  reason: judged by hand\n  run: false\n")
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-waivers=w.yaml",
+                 "--ctrsec-json=r.json")
+    rows = json.loads(project.path.joinpath("r.json").read_text())["results"]
+    row = next(r for r in rows if r["target"] == "compose:a.yaml#s2")
+    assert row["outcome"] == "waived"
+    assert row["findings"] == []  # the check never ran, so "unknown" did not skip it
+    result.assert_outcomes(passed=2, failed=1, xfailed=1)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("- check: compose.fake-rule\n", "w.yaml:1: waiver for compose.fake-rule has no reason"),
+    ("- check: x\n  reason: r\n  expires: soon\n", "w.yaml:1: expires must be a date"),
+    ("- check: x\n  reason: r\n  owner: me\n", "w.yaml:1: unknown waiver key(s) owner"),
+    ("waivers: [\n", "w.yaml:2: invalid YAML"),
+])
+def test_a_bad_waiver_file_is_a_usage_error(project: pytest.Pytester, content: str,
+                                            message: str) -> None:
+    project.path.joinpath("w.yaml").write_text(content)
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-waivers=w.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
+def test_severity_override_changes_reports_and_gate(project: pytest.Pytester) -> None:
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-severity=compose.fake-*=low",
+                 "--ctrsec-fail-on=medium", "--ctrsec-json=r.json")
+    assert result.ret == 0
+    rows = json.loads(project.path.joinpath("r.json").read_text())["results"]
+    assert {r["severity"] for r in rows} == {"low"}
+
+
+def test_user_defined_profile_selects_by_reference(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nctrsec_define_profile =\n    mine=X-*\n    none=CIS 1.*\n")
+    run(project, "--ctrsec-compose=b.yaml", "--ctrsec-profile=mine").assert_outcomes(passed=3)
+    run(project, "--ctrsec-compose=b.yaml", "--ctrsec-profile=none").assert_outcomes(passed=1)
+    bad = run(project, "--ctrsec-compose=b.yaml", "--ctrsec-profile=nope")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unknown profile 'nope'; known: default, all, cis-docker" in bad.stderr.str()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
 from ..findings import SEVERITIES, severity_rank
+from ..waivers import Waiver, unmatched
 
 OUTCOMES = ("passed", "failed", "skipped", "waived", "error")
 
@@ -55,6 +57,21 @@ def below_threshold(rows: list[dict[str, Any]], threshold: str) -> bool:
     if not failed or any(r["outcome"] == "error" for r in failed):
         return False
     return all(severity_rank(r["severity"]) < severity_rank(threshold) for r in failed)
+
+
+def waiver_lines(log: ResultLog, waivers: Sequence[Waiver]) -> list[str]:
+    """Expired waivers that still matched a failure, and waivers that matched nothing."""
+    used = {row["waiver"]["source"]: row["waiver"] for row in log.rows if row.get("waiver")}
+    lines = []
+    expired = sorted(s for s, w in used.items() if w["expired"])
+    if expired:
+        lines.append(f"expired waivers ({len(expired)}), their failures count again:")
+        lines += [f"  {source}: expired {used[source]['expires']}" for source in expired]
+    stale = unmatched(waivers, used)
+    if stale:
+        lines.append(f"waivers that matched no failure ({len(stale)}), remove them or fix the pattern:")
+        lines += [f"  {w.source}: {w.check} on {w.target}" for w in stale]
+    return lines
 
 
 def summary_lines(log: ResultLog, limit: int = 10) -> list[str]:
