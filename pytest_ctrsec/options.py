@@ -118,8 +118,7 @@ class RunOptions:
 PENDING = frozenset({
     "daemon", "daemon_json", "container", "image", "dockerfile", "k8s", "kube_context",
     "kubeconfig", "namespace", "pss_version", "k8s_pod_template", "no_annotation_waivers",
-    "vulndb", "vulndb_cache", "scan_report", "pull", "structure_test", "allow_run", "sarif",
-    "sbom",
+    "vulndb", "vulndb_cache", "scan_report", "pull", "structure_test", "allow_run", "sbom",
 })
 
 

@@ -13,6 +13,7 @@ from .errors import CtrsecError
 from .options import (RunOptions, flag, ini_name, ini_type, option_fields, profile_definitions,
                       resolve, severity_overrides)
 from .outcomes import RESULTS_KEY, error_results
+from .report import sarif
 from .report.log import ResultLog, below_threshold, summary_lines, waiver_lines
 from .runner import Unit
 from .session import SessionState, current, load_waivers, set_current
@@ -164,6 +165,8 @@ class Reporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.opts.json:
             self.log.write_json(self.opts.json)
+        if self.opts.sarif:
+            sarif.write(self.opts.sarif, self.log.sorted_rows())
         # Report everything, but only fail the run for what reaches the threshold.
         if session.exitstatus == pytest.ExitCode.TESTS_FAILED and self.failures \
                 and not self.blocking:
@@ -176,5 +179,6 @@ class Reporter:
         terminalreporter.write_sep("=", "ctrsec summary")
         for line in summary_lines(self.log) + waiver_lines(self.log, self.waivers.waivers):
             terminalreporter.write_line(line)
-        if self.opts.json:
-            terminalreporter.write_line(f"JSON report: {self.opts.json}")
+        for name, path in (("JSON", self.opts.json), ("SARIF", self.opts.sarif)):
+            if path:
+                terminalreporter.write_line(f"{name} report: {path}")

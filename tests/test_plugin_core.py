@@ -278,3 +278,51 @@ def test_user_defined_profile_selects_by_reference(project: pytest.Pytester) -> 
     bad = run(project, "--ctrsec-compose=b.yaml", "--ctrsec-profile=nope")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     assert "unknown profile 'nope'; known: default, all, cis-docker" in bad.stderr.str()
+
+
+def _sarif_validator() -> object:
+    jsonschema = pytest.importorskip("jsonschema")
+    from shared import shared_path
+
+    schema = json.loads(shared_path("schemas", "sarif-schema-2.1.0.json").read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def test_sarif_validates_and_anchors_every_result(project: pytest.Pytester) -> None:
+    project.path.joinpath("w.yaml").write_text(WAIVERS.format(expires="null"))
+    project.path.joinpath("c.yaml").write_text("bad\n")
+    run(project, "--ctrsec-compose=a.yaml", "--ctrsec-compose=c.yaml", "--ctrsec-waivers=w.yaml",
+        "--ctrsec-sarif=out/r.sarif")
+    doc = json.loads(project.path.joinpath("out/r.sarif").read_text())
+    errors = list(_sarif_validator().iter_errors(doc))  # type: ignore[attr-defined]
+    assert errors == []
+    (sarif_run,) = doc["runs"]
+    assert sarif_run["automationDetails"]["id"] == "ctrsec/compose/"
+    rule = sarif_run["tool"]["driver"]["rules"][0]
+    assert rule["id"] == "compose.fake-rule"
+    assert rule["properties"]["security-severity"] == "8.0"
+    assert rule["help"]["text"].startswith("make it good")
+    results = sarif_run["results"]
+    assert len(results) == 2  # a.yaml#s1 (waived) and c.yaml#s0 (failed)
+    for res in results:
+        region = res["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1
+    waived = next(r for r in results if "suppressions" in r)
+    assert waived["suppressions"][0]["justification"] == "accepted until the rewrite"
+    assert waived["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "a.yaml"
+    assert waived["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+
+
+def test_sarif_anchor_for_a_target_without_a_file() -> None:
+    from pytest_ctrsec.report.sarif import document
+
+    row = {"check": "image.user-not-root", "title": "t", "severity": "high", "refs": [],
+           "target": "image:registry.example/app:1.4", "target_kind": "image",
+           "outcome": "failed", "findings": [{"message": "runs as root", "location": None}],
+           "nodeid": "", "waiver": None}
+    doc = document([row])
+    assert list(_sarif_validator().iter_errors(doc)) == []  # type: ignore[attr-defined]
+    loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert loc == {"artifactLocation": {"uri": "ctrsec-targets/image/registry.example/app_1.4"},
+                   "region": {"startLine": 1}}
