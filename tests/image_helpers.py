@@ -86,13 +86,18 @@ def save(client: Any, ref: str, path: Path) -> Path:
     return path
 
 
-def skopeo_oci(ref: str, folder: Path, name: str = "t", zstd: bool = False) -> Path:
+def skopeo_oci(ref: str, folder: Path, name: str = "t", zstd: bool = False,
+               docker_config: bool = False) -> Path:
+    """An OCI layout of ``ref``. Converting to OCI manifests drops what only Docker's config
+    has (HEALTHCHECK); ``docker_config`` keeps the Docker manifest and config in the layout."""
     if shutil.which("skopeo") is None:
         import pytest
         pytest.skip("skopeo is not installed (apt-get install skopeo)")
     cmd = ["skopeo", "copy", "-q"]
     if zstd:
         cmd += ["--dest-compress-format", "zstd", "--dest-compress"]
+    if docker_config:
+        cmd += ["--format", "v2s2"]
     subprocess.run([*cmd, f"docker-daemon:{ref}", f"oci:{folder}:{name}"], check=True,
                    capture_output=True)
     return folder
