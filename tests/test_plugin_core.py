@@ -326,3 +326,32 @@ def test_sarif_anchor_for_a_target_without_a_file() -> None:
     loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert loc == {"artifactLocation": {"uri": "ctrsec-targets/image/registry.example/app_1.4"},
                    "region": {"startLine": 1}}
+
+
+def test_xdist_writes_the_same_reports_as_a_serial_run(project: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    common = ["--ctrsec-compose=a.yaml", "--ctrsec-compose=b.yaml", "-p", "no:benchmark"]
+    run(project, *common, "--ctrsec-json=serial.json", "--ctrsec-sarif=serial.sarif")
+    parallel = run(project, *common, "-n", "2", "--ctrsec-json=par.json",
+                   "--ctrsec-sarif=par.sarif")
+    assert "2 workers" in parallel.stdout.str()
+    read = lambda name: json.loads(project.path.joinpath(name).read_text())  # noqa: E731
+    assert read("par.json") == read("serial.json")
+    assert read("par.sarif") == read("serial.sarif")
+    assert len(read("par.json")["results"]) == 5
+
+
+def test_ci_examples_use_real_options() -> None:
+    """The CI examples only use options the plugin has, and their waiver file loads."""
+    import re
+
+    from pytest_ctrsec.options import flag, option_fields
+    from pytest_ctrsec.waivers import load_file
+    from shared import REPO_ROOT
+
+    known = {flag(f.name) for f in option_fields()}
+    ci = REPO_ROOT / "example_suites" / "ci"
+    for name in ("github-actions.yml", "gitlab-ci.yml"):
+        used = set(re.findall(r"--ctrsec-[a-z-]+", (ci / name).read_text()))
+        assert used and used <= known, f"{name}: unknown {used - known}"
+    assert len(load_file(str(ci / "ctrsec-waivers.yaml"))) == 2
