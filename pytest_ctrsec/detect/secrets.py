@@ -184,8 +184,9 @@ _DETECTORS: tuple[tuple[str, str, str], ...] = (
 )
 _VALUE_RE = re.compile("|".join(f"(?P<d{i}>{rx})" for i, (_, _, rx) in enumerate(_DETECTORS)))
 # Cheap pre-filter: every detector needs one of these substrings.
-_HINTS = ("-----BEGIN", "AKIA", "ASIA", "ABIA", "ACCA", "AIza", "gh", "github_pat_",
-          "glpat-", "xox", "hooks.slack", "_live_", "npm_", "://")
+_HINTS = re.compile("|".join(re.escape(h) for h in (
+    "-----BEGIN", "AKIA", "ASIA", "ABIA", "ACCA", "AIza", "gh", "github_pat_", "glpat-", "xox",
+    "hooks.slack", "_live_", "npm_", "://")))
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def scan_value(value: str, key: str = "", syntax: str | None = "compose") -> lis
     >>> scan_value("postgres://app:${PW}@db/app")
     []
     """
-    if not any(hint in value for hint in _HINTS):
+    if _HINTS.search(value) is None:
         return []
     view = literal_view(value, syntax)
     hits: list[SecretHit] = []

@@ -3,7 +3,9 @@
 Reads the canonical (long-form, interpolated) ``config`` for every setting, and the
 uninterpolated ``raw`` for ``environment`` so a rule can tell a literal from a ``${VAR}``
 reference. Short syntax is accepted too (ports, volumes, devices, environment lists), so a
-service written by hand in a test or by an older loader maps the same way.
+service written by hand in a test or by an older loader maps the same way. Nested mappings
+are read as ``dict`` (the loader's located ``YMap`` is one), since an ABC ``isinstance`` per
+value costs more than the rest of the adapter.
 
 Compose precedence is followed where two keys set one thing: ``deploy.resources.limits``
 over ``mem_limit``/``cpus``/``pids_limit``, ``deploy.restart_policy`` over ``restart``
@@ -15,14 +17,16 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SchemaError
 from ..findings import Location
-from ..targets.compose.model import ComposeProject, ComposeService
 from .imagefacts import lookup_image_facts
 from .model import ImageFacts, Mount, PortBinding, RunSettings
 from .units import parse_bool, parse_bytes, parse_cpus, parse_int
+
+if TYPE_CHECKING:  # the Compose target package imports this adapter
+    from ..targets.compose.model import ComposeProject, ComposeService
 
 ImageLookup = Callable[[str], ImageFacts | None]
 
@@ -103,8 +107,8 @@ def _build(service: ComposeService, project: ComposeProject | None,
 def _dig(conf: Any, *keys: str) -> Mapping[str, Any]:
     """The mapping at ``keys``, or an empty one."""
     for key in keys:
-        conf = conf.get(key) if isinstance(conf, Mapping) else None
-    return conf if isinstance(conf, Mapping) else {}
+        conf = conf.get(key) if isinstance(conf, dict) else None
+    return conf if isinstance(conf, dict) else {}
 
 
 def _str(value: Any) -> str | None:
@@ -160,7 +164,7 @@ def _restart(conf: Mapping[str, Any]) -> tuple[str | None, int | None, str]:
 def _healthcheck(spec: Any) -> tuple[tuple[str, ...] | None, bool]:
     """The test command and whether the check is disabled; ``None`` when the service does
     not set a test (the image's applies)."""
-    if not isinstance(spec, Mapping):
+    if not isinstance(spec, dict):
         return None, False
     if parse_bool(spec.get("disable")):
         return ("NONE",), True
@@ -177,7 +181,7 @@ def _environment(env: Any, where: Location
     and where each variable is written (``environment.<NAME>``)."""
     values: dict[str, str | None] = {}
     locations: dict[str, Location] = {}
-    if isinstance(env, Mapping):
+    if isinstance(env, dict):
         items = [(str(k), None if v is None else _str(v), k) for k, v in env.items()]
     else:
         items = []
@@ -224,7 +228,7 @@ def _key_locations(service: ComposeService, mem_key: str, pids_key: str, cpu_key
 # --- devices, ports and mounts ---------------------------------------------------------
 
 def _device(spec: Any) -> str:
-    if isinstance(spec, Mapping):
+    if isinstance(spec, dict):
         return str(spec.get("source", ""))
     return str(spec).split(":", 1)[0]
 
@@ -239,7 +243,7 @@ def _ports(specs: Any, at: Location) -> tuple[PortBinding, ...]:
     out = []
     for index, spec in enumerate(specs or ()):
         where = _at(specs, index, at)
-        if isinstance(spec, Mapping):
+        if isinstance(spec, dict):
             host_ip = spec.get("host_ip")
             out.append(PortBinding(
                 container_port=_port_range(spec.get("target")) or 0,
@@ -275,7 +279,7 @@ def _mounts(specs: Any, service: ComposeService,
     volumes = project.volumes if project is not None else {}
     out = []
     for index, spec in enumerate(specs or ()):
-        mount = _long_mount(spec) if isinstance(spec, Mapping) else _short_mount(str(spec))
+        mount = _long_mount(spec) if isinstance(spec, dict) else _short_mount(str(spec))
         out.append(_resolve(mount, base, volumes, _at(specs, index, where)))
     return tuple(out)
 

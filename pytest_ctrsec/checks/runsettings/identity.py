@@ -3,6 +3,7 @@ options and the root filesystem."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 
 from ...errors import CannotEvaluate
@@ -27,15 +28,16 @@ def normalise_cap(name: str) -> str:
 def security_opts(s: RunSettings) -> list[tuple[str, str]]:
     """``security_opt`` entries as (name, value); ``name:value``, ``name=value`` and bare
     ``name`` all read the same."""
-    out = []
-    for opt in s.security_opt:
-        text = opt.strip()
-        cut = min((i for i in (text.find(":"), text.find("=")) if i >= 0), default=-1)
-        if cut < 0:
-            out.append((text.lower(), ""))
-        else:
-            out.append((text[:cut].strip().lower(), text[cut + 1:].strip()))
-    return out
+    return [_security_opt(opt) for opt in s.security_opt]
+
+
+@functools.lru_cache(maxsize=1024)
+def _security_opt(opt: str) -> tuple[str, str]:
+    text = opt.strip()
+    cut = min((i for i in (text.find(":"), text.find("=")) if i >= 0), default=-1)
+    if cut < 0:
+        return text.lower(), ""
+    return text[:cut].strip().lower(), text[cut + 1:].strip()
 
 
 def is_root_user(user: str, passwd: Mapping[str, int] | None = None) -> bool:

@@ -68,6 +68,7 @@ def _within(path: str, base: str) -> bool:
     return path == base or path.startswith(base + "/")
 
 
+@functools.lru_cache(maxsize=4096)
 def _exposes_socket(path: str) -> bool:
     if path == "/" or posixpath.basename(path) in SOCKET_NAMES:
         return True
@@ -96,6 +97,7 @@ def no_runtime_socket_mount(s: RunSettings) -> Iterator[Finding]:
                           m.location or s.locate("mounts"))
 
 
+@functools.lru_cache(maxsize=4096)
 def _sensitivity(path: str, read_only: bool) -> tuple[str, bool] | None:
     """Why ``path`` is sensitive and whether it is root-equivalent, or ``None``."""
     if path in _HARMLESS or (read_only and any(_within(path, p) for p in _HARMLESS_RO)):
