@@ -1,0 +1,261 @@
+"""The image API for user tests (what the ``ctrsec_image`` fixture returns)::
+
+    def test_app_layout(ctrsec_image):
+        assert ctrsec_image.user == "1000"
+        app = ctrsec_image.file("/app/server")
+        assert app.exists and app.mode == 0o755 and app.owner == "root"
+        assert not ctrsec_image.files("/root/.ssh/*")
+        assert b"prod" in ctrsec_image.file("/etc/app.conf").content
+
+Everything reads the analysed image (no container). ``run()`` starts a throwaway container
+and is refused unless running was allowed (``--ctrsec-allow-run``).
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import CannotEvaluate, TargetUnavailable
+from .targets.image.config import HistoryEntry, ImageConfig
+from .targets.image.content import read_file
+from .targets.image.fsindex import Entry
+from .targets.image.model import Image
+from .targets.image.source import ENGINE
+
+RUN_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a command printed and how it exited."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class FileView:
+    """One path of the image as a user test sees it (symlinks followed for the attributes,
+    except :attr:`is_symlink` and :attr:`target`)."""
+
+    def __init__(self, image: ImageHandle, path: str) -> None:
+        self._image = image
+        self.path = "/" + path.strip("/")
+        fs = image.model.fs
+        self._link = fs.lstat(self.path)
+        resolved = fs.resolve(self.path, follow=True)
+        self._real, self._entry = resolved if resolved else (None, None)
+
+    def __repr__(self) -> str:
+        return f"<FileView {self.path} {self.mode_string if self.exists else 'missing'}>"
+
+    @property
+    def exists(self) -> bool:
+        return self._entry is not None
+
+    def _need(self) -> Entry:
+        if self._entry is None:
+            raise AssertionError(f"{self.path} does not exist in {self._image.ref}")
+        return self._entry
+
+    @property
+    def type(self) -> str | None:
+        """``file``, ``dir``, ``symlink`` (a dangling one), ``char``, ``block``, ``fifo``."""
+        if self._entry is None:
+            return "symlink" if self._link is not None else None
+        return self._entry.kind
+
+    @property
+    def is_file(self) -> bool:
+        return self._entry is not None and self._entry.is_file
+
+    @property
+    def is_dir(self) -> bool:
+        return self._entry is not None and self._entry.is_dir
+
+    @property
+    def is_symlink(self) -> bool:
+        return self._link is not None and self._link.is_symlink
+
+    @property
+    def target(self) -> str | None:
+        """The symlink's target as written, or ``None``."""
+        return self._link.linkname if self.is_symlink and self._link else None
+
+    @property
+    def mode(self) -> int:
+        """Permission bits including setuid/setgid/sticky, e.g. ``0o4755``."""
+        return self._need().mode
+
+    @property
+    def mode_string(self) -> str:
+        """``ls -l`` style, e.g. ``-rwxr-xr-x``."""
+        return self._need().filemode
+
+    @property
+    def uid(self) -> int:
+        return self._need().uid
+
+    @property
+    def gid(self) -> int:
+        return self._need().gid
+
+    @property
+    def owner(self) -> str:
+        """The owner's name from the image's /etc/passwd (the uid as text when unknown)."""
+        uid = self.uid
+        names = [a.name for a in self._image.model.passwd if a.id == uid]
+        return names[0] if names else str(uid)
+
+    @property
+    def group(self) -> str:
+        gid = self.gid
+        names = [a.name for a in self._image.model.group if a.id == gid]
+        return names[0] if names else str(gid)
+
+    @property
+    def size(self) -> int:
+        return self._need().size
+
+    @property
+    def is_setuid(self) -> bool:
+        return bool(self.mode & stat.S_ISUID)
+
+    @property
+    def is_setgid(self) -> bool:
+        return bool(self.mode & stat.S_ISGID)
+
+    def is_executable_by(self, who: str) -> bool:
+        """``owner``, ``group``, ``other`` or ``any`` (container-structure-test's words)."""
+        bits = {"owner": 0o100, "group": 0o010, "other": 0o001, "any": 0o111}
+        if who not in bits:
+            raise ValueError(f"is_executable_by: {who!r} is not owner, group, other or any")
+        return bool(self.mode & bits[who])
+
+    @property
+    def content(self) -> bytes:
+        """The file's bytes: kept from the layer pass for small system files, otherwise read
+        from the layer that holds it."""
+        entry = self._need()
+        if not entry.is_file:
+            raise AssertionError(f"{self.path} is a {entry.kind}, not a file")
+        if entry.data is not None:
+            return entry.data
+        if entry.size == 0:
+            return b""
+        real = entry.linkname or self._real or ""
+        data = read_file(self._image.model.source, entry.layer, real)
+        if data is None:
+            raise TargetUnavailable(f"{self.path}: not found again in layer {entry.layer} of "
+                                    f"{self._image.ref}")
+        return data
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+class ImageHandle:
+    """An image under test: config, history and files, from one read of the image."""
+
+    def __init__(self, model: Image, allow_run: bool = False) -> None:
+        self.model = model
+        self.allow_run = allow_run
+
+    def __repr__(self) -> str:
+        return f"<ctrsec image {self.ref}>"
+
+    @property
+    def ref(self) -> str:
+        return self.model.ref
+
+    @property
+    def digest(self) -> str:
+        return self.model.digest
+
+    @property
+    def config(self) -> ImageConfig:
+        return self.model.config
+
+    @property
+    def history(self) -> tuple[HistoryEntry, ...]:
+        return self.model.config.history
+
+    @property
+    def user(self) -> str:
+        return self.model.config.user
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.model.config.env_map
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return self.model.config.labels
+
+    @property
+    def repo_tags(self) -> tuple[str, ...]:
+        return self.model.repo_tags
+
+    def file(self, path: str) -> FileView:
+        return FileView(self, path)
+
+    def exists(self, path: str) -> bool:
+        return self.file(path).exists
+
+    def files(self, pattern: str) -> list[FileView]:
+        """Paths matching a glob (``*`` within a directory, ``**`` across), sorted."""
+        return [FileView(self, p) for p, _ in self.model.fs.glob(pattern)]
+
+    def run(self, command: str | Sequence[str], *, user: str | None = None,
+            env: Mapping[str, str] | None = None, network: bool = False,
+            timeout: int = RUN_TIMEOUT) -> RunResult:
+        """Run ``command`` (a shell line, or an argv list run as is, overriding the
+        entrypoint) in a throwaway container of this image, then remove it."""
+        if not self.allow_run:
+            raise CannotEvaluate("running containers is not allowed: pass --ctrsec-allow-run")
+        if self.model.source.kind != ENGINE:
+            raise CannotEvaluate(f"run() needs the image in the engine; {self.ref} is a file")
+        argv = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
+        return run_container(self.model.digest, argv, user, env, network, timeout)
+
+
+def run_container(image_id: str, argv: list[str], user: str | None,
+                  env: Mapping[str, str] | None, network: bool, timeout: int) -> RunResult:
+    """Create, start, wait for and remove one container."""
+    from docker.errors import APIError
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from requests.exceptions import ReadTimeout
+
+    from .engine import get_client
+
+    client = get_client()
+    kwargs: dict[str, Any] = {"entrypoint": argv[:1], "command": argv[1:],
+                              "environment": dict(env or {}), "detach": True,
+                              "labels": {"io.ctrsec.throwaway": "1"}}
+    if user is not None:
+        kwargs["user"] = user
+    if not network:
+        kwargs["network_mode"] = "none"
+    try:
+        container = client.containers.create(image_id, **kwargs)
+    except APIError as err:
+        raise TargetUnavailable(f"cannot create a container of {image_id[:19]}: "
+                                f"{err.explanation or err}") from None
+    try:
+        container.start()
+        status = container.wait(timeout=timeout)
+        out = container.logs(stdout=True, stderr=False).decode("utf-8", "replace")
+        errs = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
+        return RunResult(int(status.get("StatusCode", -1)), out, errs)
+    except (ReadTimeout, RequestsConnectionError):
+        raise AssertionError(f"{' '.join(argv)} did not finish within {timeout}s") from None
+    except APIError as err:
+        raise AssertionError(f"{' '.join(argv)} could not run: {err.explanation or err}") \
+            from None
+    finally:
+        container.remove(force=True)
+

@@ -1,0 +1,275 @@
+"""container-structure-test YAML (schemaVersion 2.0.0) as pytest tests.
+
+:func:`load_structure_tests` turns a file into :class:`StructureTest` objects; each one's
+``run(image)`` takes an :class:`~pytest_ctrsec.image_api.ImageHandle` and raises
+``AssertionError`` with a readable message when the image does not match, or
+:class:`~pytest_ctrsec.errors.CannotEvaluate` when it cannot be judged here (command tests
+without ``--ctrsec-allow-run``, features this runner does not offer). File and metadata
+tests read the analysed image, like the tool's ``tar`` driver; command tests start a
+throwaway container, like its ``docker`` driver.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CannotEvaluate, InputError, ParseError, SchemaError
+from .image_api import ImageHandle
+
+KINDS = ("fileExistenceTests", "fileContentTests", "metadataTest", "commandTests",
+         "licenseTests")
+TOP_LEVEL = frozenset({"schemaVersion", "globalEnvVars", "containerRunOptions", *KINDS})
+
+
+@dataclass(frozen=True)
+class StructureTest:
+    """One test of the YAML: ``name`` as written, ``kind`` its section, ``line`` where it is."""
+
+    name: str
+    kind: str
+    path: str
+    line: int
+    run: Callable[[ImageHandle], None]
+
+    @property
+    def test_id(self) -> str:
+        return f"{self.kind}[{self.name}]"
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Safe loading that records each mapping's line (for test locations)."""
+
+
+def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    value = loader.construct_mapping(node, deep=True)
+    value["__line__"] = node.start_mark.line + 1
+    return value
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def load_structure_tests(path: str | Path) -> list[StructureTest]:
+    """Read one container-structure-test file (YAML or JSON)."""
+    name = str(path)
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot read structure test file: {err.strerror}", name) from None
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise ParseError(f"invalid YAML: {getattr(err, 'problem', err)}", name,
+                         mark.line + 1 if mark else None) from None
+    if not isinstance(doc, dict):
+        raise SchemaError("expected a mapping with schemaVersion and tests", name, 1)
+    return _tests(doc, name)
+
+
+def _tests(doc: dict[str, Any], path: str) -> list[StructureTest]:
+    version = str(doc.get("schemaVersion", ""))
+    if version != "2.0.0":
+        raise SchemaError(f"schemaVersion must be \"2.0.0\", not {version or 'missing'!r}", path,
+                          doc.get("__line__"))
+    unknown = sorted(k for k in doc if k not in TOP_LEVEL and k != "__line__")
+    if unknown:
+        raise SchemaError(f"unknown key {unknown[0]!r} (expected one of "
+                          f"{', '.join(sorted(TOP_LEVEL))})", path, doc.get("__line__"))
+    global_env = _env_list(doc.get("globalEnvVars") or [], path)
+    out: list[StructureTest] = []
+    for kind in ("fileExistenceTests", "fileContentTests", "commandTests", "licenseTests"):
+        items = doc.get(kind) or []
+        if not isinstance(items, list):
+            raise SchemaError(f"{kind} must be a list", path, doc.get("__line__"))
+        for item in items:
+            out.append(_one(kind, item, path, global_env))
+    meta = doc.get("metadataTest")
+    if meta:
+        if not isinstance(meta, dict):
+            raise SchemaError("metadataTest must be a mapping", path, doc.get("__line__"))
+        out.append(StructureTest("metadata", "metadataTest", path, meta["__line__"],
+                                 _metadata(meta)))
+    return out
+
+
+def _one(kind: str, item: Any, path: str, global_env: dict[str, str]) -> StructureTest:
+    if not isinstance(item, dict):
+        raise SchemaError(f"{kind}: each test must be a mapping", path)
+    line = item.get("__line__")
+    name = item.get("name") or ("license" if kind == "licenseTests" else None)
+    if not name:
+        raise SchemaError(f"{kind}: a test has no name", path, line)
+    builders: dict[str, Callable[[dict[str, Any]], Callable[[ImageHandle], None]]] = {
+        "fileExistenceTests": _file_existence, "fileContentTests": _file_content,
+        "commandTests": lambda t: _command(t, global_env), "licenseTests": _unsupported,
+    }
+    try:
+        runner = builders[kind](item)
+    except (KeyError, TypeError, re.error) as err:
+        raise SchemaError(f"{kind} {name!r}: {_why(err)}", path, line) from None
+    return StructureTest(str(name), kind, path, line or 1, runner)
+
+
+def _why(err: Exception) -> str:
+    if isinstance(err, KeyError):
+        return f"missing required field {err.args[0]!r}"
+    if isinstance(err, re.error):
+        return f"bad regular expression: {err}"
+    return str(err)
+
+
+def _regexes(values: Any) -> list[re.Pattern[str]]:
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise TypeError("expected a list of regular expressions")
+    return [re.compile(str(v), re.M) for v in values]
+
+
+def _file_existence(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
+    path = str(t["path"])
+    should = bool(t.get("shouldExist", True))
+    perms, uid, gid = t.get("permissions"), t.get("uid"), t.get("gid")
+    who = t.get("isExecutableBy")
+    if who is not None and who not in ("owner", "group", "other", "any"):
+        raise TypeError(f"isExecutableBy {who!r} is not owner, group, other or any")
+
+    def run(image: ImageHandle) -> None:
+        f = image.file(path)
+        if not should:
+            assert not f.exists, f"{path} exists but should not ({f.mode_string})"
+            return
+        assert f.exists, f"{path} does not exist"
+        if perms is not None:
+            assert f.mode_string == perms, f"{path} has permissions {f.mode_string}, " \
+                                           f"expected {perms}"
+        if uid is not None:
+            assert f.uid == int(uid), f"{path} is owned by uid {f.uid}, expected {uid}"
+        if gid is not None:
+            assert f.gid == int(gid), f"{path} has gid {f.gid}, expected {gid}"
+        if who is not None:
+            assert f.is_executable_by(who), f"{path} ({f.mode_string}) is not executable " \
+                                            f"by {who}"
+
+    return run
+
+
+def _file_content(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
+    path = str(t["path"])
+    expected, excluded = _regexes(t.get("expectedContents")), _regexes(t.get("excludedContents"))
+
+    def run(image: ImageHandle) -> None:
+        f = image.file(path)
+        assert f.exists, f"{path} does not exist"
+        text = f.text
+        for rx in expected:
+            assert rx.search(text), f"{path} does not contain /{rx.pattern}/"
+        for rx in excluded:
+            assert not rx.search(text), f"{path} contains excluded /{rx.pattern}/"
+
+    return run
+
+
+def _env_list(items: Any, path: str) -> dict[str, str]:
+    if not isinstance(items, list):
+        raise SchemaError("envVars must be a list of {key, value}", path)
+    out = {}
+    for item in items:
+        if not isinstance(item, dict) or "key" not in item:
+            raise SchemaError("envVars must be a list of {key, value}", path)
+        out[str(item["key"])] = str(item.get("value", ""))
+    return out
+
+
+def _command(t: dict[str, Any], global_env: dict[str, str]) -> Callable[[ImageHandle], None]:
+    argv = [str(t["command"]), *(str(a) for a in t.get("args") or [])]
+    env = {**global_env, **_env_list(t.get("envVars") or [], "")}
+    checks = {k: _regexes(t.get(k)) for k in ("expectedOutput", "excludedOutput",
+                                              "expectedError", "excludedError")}
+    exit_code = t.get("exitCode")
+    unsupported = [k for k in ("setup", "teardown") if t.get(k)]
+
+    def run(image: ImageHandle) -> None:
+        if unsupported:
+            raise CannotEvaluate(f"{' and '.join(unsupported)} commands are not supported")
+        result = image.run(argv, env=env)
+        shown = " ".join(argv)
+        for rx in checks["expectedOutput"]:
+            assert rx.search(result.stdout), f"{shown}: stdout lacks /{rx.pattern}/:\n" \
+                                             f"{result.stdout}"
+        for rx in checks["excludedOutput"]:
+            assert not rx.search(result.stdout), f"{shown}: stdout has /{rx.pattern}/"
+        for rx in checks["expectedError"]:
+            assert rx.search(result.stderr), f"{shown}: stderr lacks /{rx.pattern}/:\n" \
+                                             f"{result.stderr}"
+        for rx in checks["excludedError"]:
+            assert not rx.search(result.stderr), f"{shown}: stderr has /{rx.pattern}/"
+        if exit_code is not None:
+            assert result.exit_code == int(exit_code), \
+                f"{shown} exited {result.exit_code}, expected {exit_code}"
+
+    return run
+
+
+def _unsupported(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
+    def run(image: ImageHandle) -> None:
+        raise CannotEvaluate("licenseTests are not supported by pytest-ctrsec")
+
+    return run
+
+
+def _ports(values: Sequence[Any]) -> set[str]:
+    return {str(v).split("/")[0] for v in values}
+
+
+def _metadata(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
+    def run(image: ImageHandle) -> None:
+        conf = image.config
+        env = conf.env_map
+        for item in t.get("envVars") or []:
+            key, value = str(item["key"]), str(item.get("value", ""))
+            assert key in env, f"env {key} is not set"
+            if item.get("isRegex"):
+                assert re.search(value, env[key]), f"env {key}={env[key]!r} !~ /{value}/"
+            else:
+                assert env[key] == value, f"env {key}={env[key]!r}, expected {value!r}"
+        for item in t.get("unboundEnvVars") or []:
+            key = str(item["key"] if isinstance(item, Mapping) else item)
+            assert key not in env, f"env {key} is set but should not be"
+        for item in t.get("labels") or []:
+            key, value = str(item["key"]), str(item.get("value", ""))
+            assert key in conf.labels, f"label {key} is not set"
+            ok = re.search(value, conf.labels[key]) if item.get("isRegex") else \
+                conf.labels[key] == value
+            assert ok, f"label {key}={conf.labels[key]!r}, expected {value!r}"
+        _exact(t, "entrypoint", conf.entrypoint)
+        _exact(t, "cmd", conf.cmd)
+        ports = _ports(conf.exposed_ports)
+        for port in _ports(t.get("exposedPorts") or []):
+            assert port in ports, f"port {port} is not exposed (exposed: {sorted(ports)})"
+        for port in _ports(t.get("unexposedPorts") or []):
+            assert port not in ports, f"port {port} is exposed"
+        for volume in t.get("volumes") or []:
+            assert volume in conf.volumes, f"volume {volume} is not declared"
+        for volume in t.get("unmountedVolumes") or []:
+            assert volume not in conf.volumes, f"volume {volume} is declared"
+        if "workdir" in t:
+            assert conf.working_dir == t["workdir"], \
+                f"workdir is {conf.working_dir!r}, expected {t['workdir']!r}"
+        if "user" in t:
+            assert conf.user == t["user"], f"user is {conf.user!r}, expected {t['user']!r}"
+
+    return run
+
+
+def _exact(t: dict[str, Any], key: str, actual: tuple[str, ...] | None) -> None:
+    if key in t and t[key] is not None:
+        want = [str(x) for x in t[key]]
+        assert list(actual or ()) == want, f"{key} is {list(actual or ())}, expected {want}"

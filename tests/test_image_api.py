@@ -1,0 +1,174 @@
+"""The user-test image API (file, files, config, history, user, run) and
+container-structure-test YAML run through it, on images built on the real engine."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from image_helpers import build_layered, save
+
+from pytest_ctrsec.errors import CannotEvaluate, ParseError, SchemaError
+from pytest_ctrsec.image_api import ImageHandle
+from pytest_ctrsec.structure_test import load_structure_tests
+from pytest_ctrsec.targets.image import open_image
+
+TAG = "ctrsec-test/image-api:1"
+
+
+@pytest.fixture(scope="module")
+def image(docker_client: Any) -> ImageHandle:
+    build_layered(docker_client, TAG)
+    return ImageHandle(open_image(TAG), allow_run=True)
+
+
+def test_file_attributes(image: ImageHandle) -> None:
+    sh = image.file("/bin/sh")
+    assert sh.exists and sh.is_symlink and sh.target == "/bin/busybox" and sh.is_file
+    assert sh.mode == 0o755 and sh.mode_string == "-rwxr-xr-x" and sh.is_executable_by("other")
+    hard = image.file("data/hard")
+    assert hard.is_setuid and hard.owner == "root" and hard.uid == 0
+    ww = image.file("/data/ww")
+    assert (ww.uid, ww.gid, ww.owner, ww.group) == (1, 2, "1", "2")
+    assert image.file("/data/tmp").mode == 0o1777 and image.file("/data/tmp").is_dir
+    missing = image.file("/nope")
+    assert not missing.exists and missing.type is None
+    with pytest.raises(AssertionError, match="/nope does not exist"):
+        missing.mode  # noqa: B018
+
+
+def test_content_captured_and_read_on_demand(image: ImageHandle, docker_client: Any,
+                                             tmp_path: Path) -> None:
+    assert image.file("/etc/passwd").text.startswith("root:x:0:0")
+    assert image.file("/opq/b/new").content == b"n\n"  # not captured: read from its layer
+    assert image.file("/data/keep").text == "f\n"
+    busybox = Path("/usr/bin/busybox").read_bytes()
+    assert image.file("/data/hard").content == busybox  # hardlink followed in its layer
+    archive = ImageHandle(open_image(f"docker-archive:{save(docker_client, TAG, tmp_path / 'a.tar')}"))
+    assert archive.file("/opq/b/new").content == b"n\n"
+    assert archive.file("/data/sl").text == image.file("/etc/passwd").text
+
+
+def test_globs_config_history_user(image: ImageHandle) -> None:
+    assert [f.path for f in image.files("/opq/**")] == ["/opq/b", "/opq/b/new"]
+    assert [f.path for f in image.files("/etc/*sw*")] == ["/etc/passwd"]
+    assert image.user == "" and "PATH" in image.env
+    assert any("rm -rf /data/gone" in h.created_by for h in image.history)
+    assert image.config.working_dir == "" and TAG in image.repo_tags
+
+
+def test_run_is_opt_in_and_cleans_up(image: ImageHandle, docker_client: Any) -> None:
+    result = image.run("echo out; echo err >&2; exit 3")
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "out\n", "err\n")
+    assert image.run(["/bin/cat", "/data/keep"]).stdout == "f\n"
+    assert image.run("wget -q -T 2 -O- http://127.0.0.1:9/ ; echo $?").stdout.strip() != "0"
+    leftovers = docker_client.containers.list(all=True, filters={"label": "io.ctrsec.throwaway"})
+    assert leftovers == []
+    locked = ImageHandle(image.model, allow_run=False)
+    with pytest.raises(CannotEvaluate, match="--ctrsec-allow-run"):
+        locked.run("true")
+
+
+STRUCTURE = """\
+schemaVersion: "2.0.0"
+globalEnvVars:
+  - {key: GREETING, value: hello}
+fileExistenceTests:
+  - name: busybox
+    path: /bin/busybox
+    shouldExist: true
+    permissions: "-rwxr-xr-x"
+    uid: 0
+    isExecutableBy: any
+  - name: no shadow backup
+    path: /etc/shadow-
+    shouldExist: false
+  - name: wrong perms
+    path: /data/ww
+    permissions: "-rw-r--r--"
+fileContentTests:
+  - name: passwd has app
+    path: /etc/passwd
+    expectedContents: ["^app:x:1000"]
+    excludedContents: ["^toor:"]
+  - name: keep says g
+    path: /data/keep
+    expectedContents: ["^g$"]
+metadataTest:
+  envVars:
+    - {key: PATH, value: "/usr/.*bin", isRegex: true}
+  unboundEnvVars: [{key: SECRET}]
+  exposedPorts: []
+  user: ""
+commandTests:
+  - name: greeting
+    command: sh
+    args: ["-c", "echo $GREETING; exit 4"]
+    expectedOutput: ["^hello$"]
+    exitCode: 4
+  - name: wrong exit
+    command: "true"
+    exitCode: 1
+  - name: with setup
+    setup: [["touch", "/x"]]
+    command: ls
+licenseTests:
+  - debian: true
+"""
+
+
+def _outcomes(image: ImageHandle, path: Path) -> dict[str, str]:
+    out = {}
+    for test in load_structure_tests(path):
+        try:
+            test.run(image)
+            out[test.name] = "passed"
+        except AssertionError as err:
+            out[test.name] = "failed: " + str(err).splitlines()[0]
+        except CannotEvaluate as err:
+            out[test.name] = "skipped: " + str(err)
+    return out
+
+
+def test_structure_tests_run_as_tests(image: ImageHandle, tmp_path: Path) -> None:
+    path = tmp_path / "cst.yaml"
+    path.write_text(STRUCTURE)
+    tests = load_structure_tests(path)
+    assert [t.test_id for t in tests][:3] == ["fileExistenceTests[busybox]",
+                                              "fileExistenceTests[no shadow backup]",
+                                              "fileExistenceTests[wrong perms]"]
+    assert tests[0].line == 5
+    assert _outcomes(image, path) == {
+        "busybox": "passed",
+        "no shadow backup": "passed",
+        "wrong perms": "failed: /data/ww has permissions -rw-rw-rw-, expected -rw-r--r--",
+        "passwd has app": "passed",
+        "keep says g": "failed: /data/keep does not contain /^g$/",
+        "greeting": "passed",
+        "wrong exit": "failed: true exited 0, expected 1",
+        "with setup": "skipped: setup commands are not supported",
+        "metadata": "passed",
+        "license": "skipped: licenseTests are not supported by pytest-ctrsec",
+    }
+    locked = ImageHandle(image.model, allow_run=False)
+    assert _outcomes(locked, path)["greeting"].startswith("skipped: running containers is not")
+
+
+@pytest.mark.parametrize("text, error, message", [
+    ("schemaVersion: '1.0.0'\n", SchemaError, 'schemaVersion must be "2.0.0"'),
+    ("schemaVersion: '2.0.0'\nfileTests: []\n", SchemaError, "unknown key 'fileTests'"),
+    ("schemaVersion: '2.0.0'\nfileExistenceTests:\n  - path: /x\n", SchemaError, "has no name"),
+    ("schemaVersion: '2.0.0'\nfileExistenceTests:\n  - name: a\n", SchemaError,
+     "missing required field 'path'"),
+    ("schemaVersion: '2.0.0'\nfileContentTests:\n  - {name: a, path: /x, expectedContents: ['(']}\n",
+     SchemaError, "bad regular expression"),
+    ("schemaVersion: [\n", ParseError, "invalid YAML"),
+])
+def test_bad_structure_files(tmp_path: Path, text: str, error: type, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(error, match=message) as err:
+        load_structure_tests(path)
+    assert str(err.value).startswith(str(path))
