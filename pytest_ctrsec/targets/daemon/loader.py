@@ -61,7 +61,7 @@ def load_daemon(url: str | None = None, config_path: str | None = None) -> Daemo
         config_path=path, config=config, config_missing=missing, config_reason=reason,
         config_lines=lines, config_stat=file_stat(path) if path else None,
         sockets=sockets,
-        sockets_reason="" if sockets else f"the daemon at {where} has no local unix socket",
+        sockets_reason="" if sockets else _no_socket(socket_path, where),
         content_trust=os.environ.get("DOCKER_CONTENT_TRUST"),
     )
 
@@ -70,7 +70,7 @@ def _process(socket_path: str | None, where: str) -> tuple[int | None, tuple[str
                                                            str]:
     """The local dockerd's pid and command line, or why they are unknown."""
     if socket_path is None:
-        return None, None, f"the daemon at {where} is not reached through a local socket"
+        return None, None, _no_socket(None, where)
     found = find_dockerd(socket_path)
     if found.pid is None:
         return None, None, found.reason
@@ -78,6 +78,12 @@ def _process(socket_path: str | None, where: str) -> tuple[int | None, tuple[str
     if cmdline is None:
         return found.pid, None, f"cannot read the command line of dockerd (pid {found.pid})"
     return found.pid, cmdline, ""
+
+
+def _no_socket(socket_path: str | None, where: str) -> str:
+    if socket_path is None:
+        return f"the daemon at {where} is not reached through a local socket"
+    return f"cannot stat the socket {socket_path}"
 
 
 def _read_config(path: str | None, explicit: bool
