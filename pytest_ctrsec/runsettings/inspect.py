@@ -34,7 +34,7 @@ def from_inspect(data: Mapping[str, Any], *, image: ImageFacts | None = None,
         privileged=bool(host.get("Privileged")),
         cap_add=tuple(host.get("CapAdd") or ()),
         cap_drop=tuple(host.get("CapDrop") or ()),
-        security_opt=tuple(host.get("SecurityOpt") or ()),
+        security_opt=security_opt(host),
         apparmor_profile=data.get("AppArmorProfile", ""),
         apparmor_active=apparmor_active,
         read_only=bool(host.get("ReadonlyRootfs")),
@@ -60,6 +60,17 @@ def from_inspect(data: Mapping[str, Any], *, image: ImageFacts | None = None,
         logging_options=dict(log.get("Config") or {}),
         daemon=daemon,
     )
+
+
+def security_opt(host: Mapping[str, Any]) -> tuple[str, ...]:
+    """The container's security options, without the ``label=disable`` the engine adds by
+    itself to a privileged or host-PID/IPC container: the user did not write it, and the
+    rules that matter there (no-privileged, no-host-pid, no-host-ipc) already speak."""
+    opts = list(host.get("SecurityOpt") or ())
+    injected = host.get("Privileged") or "host" in (host.get("PidMode"), host.get("IpcMode"))
+    if injected and "label=disable" in opts:
+        opts.remove("label=disable")
+    return tuple(opts)
 
 
 def mounts(data: Mapping[str, Any], volume_devices: Mapping[str, str]) -> tuple[Mount, ...]:
