@@ -1,0 +1,152 @@
+"""The corpus: every object of one set of manifests (or of one cluster) with the indexes the
+rules and the ``ctrsec_k8s`` fixture query (objects by kind and name, namespaces with their
+labels, service accounts, network policies, what a subject may do)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .manifests import RawObject
+from .model import KubeNamespace, KubeObject, Unavailable, as_map
+from .podspec import extract, template_paths
+from .policy import PolicyResolver
+from .rbac import Grant, Subject, effective_grants
+from .selectors import selects
+
+# Kinds without a namespace: a namespace written on them means nothing.
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
+    "StorageClass", "CustomResourceDefinition", "PriorityClass", "IngressClass",
+    "RuntimeClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "APIService",
+    "CSIDriver", "CSINode", "VolumeAttachment", "CertificateSigningRequest",
+})
+
+
+class KubeCorpus:
+    """All objects read from one set of inputs or one cluster. Filled once by
+    :func:`build_corpus`, read-only afterwards."""
+
+    def __init__(self, label: str, *, live: bool = False) -> None:
+        self.label = label  # "deploy/" or "a.yaml,b.yaml", "<stdin>", a context name
+        self.live = live
+        self.objects: list[KubeObject] = []
+        self.unavailable: list[Unavailable] = []
+        self._by_kind: dict[str, list[KubeObject]] = {}
+        self._by_key: dict[tuple[str, str, str], KubeObject] = {}
+        self._namespaces: list[KubeNamespace] | None = None
+
+    def __repr__(self) -> str:
+        return f"<KubeCorpus {self.label!r}: {len(self.objects)} objects>"
+
+    def add(self, obj: KubeObject) -> None:
+        self.objects.append(obj)
+        self._by_kind.setdefault(obj.kind, []).append(obj)
+        self._by_key.setdefault((obj.kind, obj.namespace, obj.name), obj)
+        self._namespaces = None
+
+    # --- queries --------------------------------------------------------------------
+
+    def objects_of(self, kind: str, namespace: str | None = None) -> list[KubeObject]:
+        """Objects of one kind, optionally of one namespace."""
+        found = self._by_kind.get(kind, [])
+        return found if namespace is None else [o for o in found if o.namespace == namespace]
+
+    def get(self, kind: str, name: str, namespace: str = "") -> KubeObject | None:
+        return self._by_key.get((kind, namespace, name))
+
+    def workloads(self, kind: str | None = None, namespace: str | None = None,
+                  labels: Mapping[str, str] | None = None) -> list[KubeObject]:
+        """Objects with a pod template, filtered by kind, namespace and pod labels (every
+        given label must be on the pod template).
+
+        >>> corpus.workloads(kind="Deployment", labels={"app": "web"})  # doctest: +SKIP
+        """
+        return [o for o in self.objects
+                if o.pod is not None
+                and (kind is None or o.kind == kind)
+                and (namespace is None or o.namespace == namespace)
+                and (not labels or all(str(o.pod.labels.get(k)) == str(v)
+                                       for k, v in labels.items()))]
+
+    def pod_specs(self, **filters: Any) -> list[Mapping[str, Any]]:
+        """The pod specs of :meth:`workloads` (same filters), as written."""
+        return [o.pod.spec for o in self.workloads(**filters) if o.pod is not None]
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, Any]:
+        obj = self.get("Namespace", namespace)
+        return obj.labels if obj is not None else {}
+
+    def service_account(self, namespace: str, name: str) -> KubeObject | None:
+        return self.get("ServiceAccount", name, namespace)
+
+    def network_policies(self, namespace: str) -> list[KubeObject]:
+        return self.objects_of("NetworkPolicy", namespace)
+
+    def policies_selecting(self, obj: KubeObject) -> list[KubeObject]:
+        """NetworkPolicies of the object's namespace whose podSelector selects its pods."""
+        if obj.pod is None:
+            return []
+        return [p for p in self.network_policies(obj.namespace)
+                if selects(as_map((as_map(p.raw.get("spec")) or {}).get("podSelector")) or {},
+                           obj.pod.labels)]
+
+    def effective_rbac(self, kind: str, name: str, namespace: str = "") -> list[Grant]:
+        """Every rule bound to a subject (``User``, ``Group`` or ``ServiceAccount``)."""
+        return effective_grants(self, Subject(kind, name, namespace))
+
+    def forbidden(self, kind: str) -> str | None:
+        """Why objects of ``kind`` could not be read from the cluster, if they could not."""
+        for item in self.unavailable:
+            if item.kind == kind:
+                return item.reason
+        return None
+
+    def namespaces(self) -> list[KubeNamespace]:
+        """Every namespace that holds an object or has a Namespace object."""
+        if self._namespaces is None:
+            groups: dict[str, list[KubeObject]] = {}
+            for obj in self.objects:
+                if obj.kind == "Namespace":
+                    groups.setdefault(obj.name, [])
+                elif obj.kind not in CLUSTER_SCOPED:
+                    groups.setdefault(obj.namespace, []).append(obj)
+            self._namespaces = [KubeNamespace(name, tuple(objs), self.get("Namespace", name),
+                                              self) for name, objs in groups.items()]
+        return self._namespaces
+
+
+def build_corpus(raws: Iterable[RawObject], opts: Any, label: str, *,
+                 live: bool = False) -> KubeCorpus:
+    """Objects with their pod templates and Pod Security policy, indexed."""
+    raws = list(raws)
+    paths = template_paths(getattr(opts, "k8s_pod_template", ()) or ())
+    labels = {_name(r.raw): as_map((as_map(r.raw.get("metadata")) or {}).get("labels")) or {}
+              for r in raws if r.kind == "Namespace"}
+    resolver = PolicyResolver(opts, labels)
+    corpus = KubeCorpus(label, live=live)
+    for item in raws:
+        corpus.add(_object(item, paths, resolver, corpus))
+    return corpus
+
+
+def _object(item: RawObject, paths: Any, resolver: PolicyResolver,
+            corpus: KubeCorpus) -> KubeObject:
+    raw, kind = item.raw, item.kind
+    metadata = as_map(raw.get("metadata")) or {}
+    namespace = "" if kind in CLUSTER_SCOPED else str(metadata.get("namespace") or "")
+    group = item.api_version.rpartition("/")[0]
+    pod = extract(raw, paths.path_for(group, kind))
+    pss = resolver.for_namespace(namespace) if pod is not None else None
+    return KubeObject(raw, kind, item.api_version, namespace, _name(raw), item.origin,
+                      item.source, pod, pss, corpus)
+
+
+def _name(raw: Mapping[str, Any]) -> str:
+    metadata = as_map(raw.get("metadata")) or {}
+    if metadata.get("name"):
+        return str(metadata["name"])
+    if metadata.get("generateName"):
+        return f"{metadata['generateName']}*"
+    return "(unnamed)"

@@ -1,0 +1,228 @@
+"""What RBAC lets subjects do: bindings resolved to their roles, aggregated ClusterRoles
+expanded, every rule kept with the object and index it was written at.
+
+Matching follows the API server's authorizer: ``*`` matches any verb, group or resource
+(subresources included), ``*/exec`` matches the ``exec`` subresource of any resource, and a
+plain ``pods`` does not match ``pods/exec``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .model import KubeObject, as_list, as_map
+from .selectors import selects
+
+if TYPE_CHECKING:
+    from .corpus import KubeCorpus
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+BOOTSTRAP_LABEL = "kubernetes.io/bootstrapping"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One PolicyRule, and where it is written (``role`` None for a built-in role)."""
+
+    api_groups: frozenset[str]
+    resources: frozenset[str]
+    verbs: frozenset[str]
+    resource_names: frozenset[str]
+    role_name: str
+    role: KubeObject | None
+    index: int
+
+    def allows(self, verb: str, resource: str, group: str = "") -> bool:
+        """Whether the rule allows ``verb`` on ``resource`` (``pods`` or ``pods/exec``) of
+        ``group``, on at least some object names."""
+        if "*" not in self.verbs and verb not in self.verbs:
+            return False
+        if "*" not in self.api_groups and group not in self.api_groups:
+            return False
+        return resource_matches(self.resources, resource)
+
+    @property
+    def where(self) -> str:
+        """``Role ns/name rule 2`` (rules counted from 1) or ``built-in ClusterRole edit``."""
+        if self.role is None:
+            return f"built-in ClusterRole {self.role_name}"
+        return f"{self.role.kind} {_named(self.role)} rule {self.index + 1}"
+
+    @property
+    def names_note(self) -> str:
+        return f" (only {', '.join(sorted(self.resource_names))})" if self.resource_names else ""
+
+
+def _named(obj: KubeObject) -> str:
+    return f"{obj.namespace}/{obj.name}" if obj.namespace else obj.name
+
+
+def resource_matches(resources: Iterable[str], wanted: str) -> bool:
+    """RBAC resource matching, subresources included.
+
+    >>> resource_matches({"pods"}, "pods/exec"), resource_matches({"*/exec"}, "pods/exec")
+    (False, True)
+    """
+    sub = wanted.partition("/")[2]
+    for res in resources:
+        if res in ("*", wanted):
+            return True
+        if sub and res == "*/" + sub:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    kind: str  # User, Group or ServiceAccount
+    name: str
+    namespace: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "ServiceAccount":
+            return f"ServiceAccount {self.namespace}/{self.name}"
+        return f"{self.kind} {self.name}"
+
+    @property
+    def is_system(self) -> bool:
+        return self.name.startswith("system:")
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A rule a binding grants to its subjects; ``namespace`` "" means cluster-wide."""
+
+    rule: Rule
+    binding: KubeObject
+    namespace: str
+
+
+class UnknownRole(Exception):
+    """A binding refers to a role that is neither in the input nor built in."""
+
+
+def _rules_of(obj: KubeObject, name: str) -> list[Rule]:
+    rules = []
+    for i, raw in enumerate(as_list(obj.raw.get("rules"))):
+        if isinstance(raw, dict) and not raw.get("nonResourceURLs"):
+            rules.append(_rule(raw, name, obj, i))
+    return rules
+
+
+def _rule(raw: Mapping[str, Any], name: str, obj: KubeObject | None, index: int) -> Rule:
+    def strings(key: str) -> frozenset[str]:
+        return frozenset(str(v) for v in as_list(raw.get(key)))
+
+    return Rule(strings("apiGroups"), strings("resources"), strings("verbs"),
+                strings("resourceNames"), name, obj, index)
+
+
+# What the default user-facing ClusterRoles allow, as far as the bundled checks look
+# (Kubernetes' bootstrap policy); used when a manifest binds one without defining it.
+_RW = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
+_BUILTIN_RAW: dict[str, list[dict[str, Any]]] = {
+    "cluster-admin": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+    "edit": [
+        {"apiGroups": [""], "resources": ["pods", "pods/attach", "pods/exec",
+                                          "pods/portforward", "pods/proxy", "secrets",
+                                          "services/proxy", "configmaps", "services"],
+         "verbs": list(_RW)},
+        {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]},
+    ],
+    "view": [{"apiGroups": [""], "resources": ["pods", "configmaps", "services", "endpoints",
+                                               "persistentvolumeclaims"],
+              "verbs": ["get", "list", "watch"]}],
+}
+_BUILTIN_RAW["admin"] = [*_BUILTIN_RAW["edit"],
+                         {"apiGroups": [RBAC_GROUP], "resources": ["roles", "rolebindings"],
+                          "verbs": list(_RW)}]
+BUILTIN_CLUSTER_ROLES = {name: [_rule(raw, name, None, i) for i, raw in enumerate(rules)]
+                         for name, rules in _BUILTIN_RAW.items()}
+
+
+def role_rules(corpus: KubeCorpus, kind: str, name: str, namespace: str = "") -> list[Rule]:
+    """Every rule of a Role or ClusterRole, aggregation expanded; :class:`UnknownRole` when
+    the role is missing and cannot be assumed absent."""
+    if kind == "Role":
+        role = corpus.get("Role", name, namespace)
+        if role is None:
+            _missing(corpus, "Role", f"{namespace}/{name}")
+            return []
+        return _rules_of(role, name)
+    return _cluster_role_rules(corpus, name, set())
+
+
+def _cluster_role_rules(corpus: KubeCorpus, name: str, seen: set[str]) -> list[Rule]:
+    if name in seen:
+        return []
+    seen.add(name)
+    role = corpus.get("ClusterRole", name)
+    if role is None:
+        if name in BUILTIN_CLUSTER_ROLES and not corpus.live:
+            return BUILTIN_CLUSTER_ROLES[name]
+        _missing(corpus, "ClusterRole", name)
+        return []
+    rules = _rules_of(role, name)
+    aggregation = as_map(role.raw.get("aggregationRule"))
+    if aggregation is not None:
+        selectors = [s for s in as_list(aggregation.get("clusterRoleSelectors"))
+                     if isinstance(s, dict)]
+        for other in corpus.objects_of("ClusterRole"):
+            if other is not role and any(selects(s, other.labels) for s in selectors):
+                rules.extend(_cluster_role_rules(corpus, other.name, seen))
+    return rules
+
+
+def _missing(corpus: KubeCorpus, kind: str, name: str) -> None:
+    """A live cluster that listed all roles tells that a missing role grants nothing; a
+    manifest set may bind a role defined elsewhere."""
+    forbidden = corpus.forbidden(kind)
+    if forbidden:
+        raise UnknownRole(f"{kind} {name} could not be read: {forbidden}")
+    if not corpus.live:
+        raise UnknownRole(f"{kind} {name} is not in the input")
+
+
+def subjects(binding: KubeObject) -> list[Subject]:
+    found = []
+    for raw in as_list(binding.raw.get("subjects")):
+        if isinstance(raw, dict) and raw.get("name"):
+            kind = str(raw.get("kind", ""))
+            ns = str(raw.get("namespace") or (binding.namespace if kind == "ServiceAccount"
+                                              else ""))
+            found.append(Subject(kind, str(raw["name"]), ns))
+    return found
+
+
+def role_ref(binding: KubeObject) -> tuple[str, str]:
+    ref = as_map(binding.raw.get("roleRef")) or {}
+    return str(ref.get("kind", "")), str(ref.get("name", ""))
+
+
+def binding_rules(binding: KubeObject) -> list[Rule]:
+    """The rules a RoleBinding or ClusterRoleBinding grants (:class:`UnknownRole` when its
+    role cannot be resolved)."""
+    assert binding.corpus is not None
+    kind, name = role_ref(binding)
+    return role_rules(binding.corpus, kind, name, binding.namespace)
+
+
+def is_builtin(obj: KubeObject) -> bool:
+    """Objects of Kubernetes' own bootstrap policy, and ``system:`` roles and bindings."""
+    return obj.name.startswith("system:") or str(obj.labels.get(BOOTSTRAP_LABEL)) == "rbac-defaults"
+
+
+def effective_grants(corpus: KubeCorpus, subject: Subject) -> list[Grant]:
+    """Every rule granted to ``subject`` by every binding of the corpus that names it."""
+    grants = []
+    for binding in corpus.objects_of("RoleBinding") + corpus.objects_of("ClusterRoleBinding"):
+        if subject not in subjects(binding):
+            continue
+        try:
+            rules = binding_rules(binding)
+        except UnknownRole:
+            continue
+        scope = binding.namespace if binding.kind == "RoleBinding" else ""
+        grants.extend(Grant(rule, binding, scope) for rule in rules)
+    return grants
