@@ -232,3 +232,26 @@ def test_image_facts_are_asked_only_when_inherited() -> None:
 
 def test_empty_user_means_the_image_user() -> None:
     assert adapt({"user": ""}).user is None
+
+
+def test_a_user_name_is_resolved_in_the_image_passwd() -> None:
+    asked: list[str] = []
+
+    def passwd(ref: str) -> dict[str, int]:
+        asked.append(ref)
+        return {"admin": 0, "app": 1000}
+
+    def facts(ref: str) -> ImageFacts:
+        return ImageFacts(ref, user="admin", healthcheck=("CMD", "true"))
+
+    def adapt_with(config: dict[str, Any]) -> RunSettings:
+        svc = service(config)
+        return to_run_settings(svc, project(svc), image_lookup=facts, passwd_lookup=passwd)
+
+    inherited = adapt_with({"image": "a:1"})  # USER admin in the image
+    assert inherited.image is not None and inherited.image.passwd == {"admin": 0, "app": 1000}
+    named = adapt_with({"image": "b:1", "user": "app", "healthcheck": {"test": ["CMD", "x"]}})
+    assert named.image is not None and named.image.passwd is not None
+    numeric = adapt_with({"image": "c:1", "user": "1000"})
+    assert numeric.image is not None and numeric.image.passwd is None
+    assert asked == ["a:1", "b:1"]

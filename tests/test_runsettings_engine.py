@@ -12,12 +12,15 @@ from images import build_image
 from pytest_ctrsec.catalog import Verdict, registry
 from pytest_ctrsec.findings import Location
 from pytest_ctrsec.runsettings.compose import to_run_settings
-from pytest_ctrsec.runsettings.imagefacts import lookup_image_facts
+from pytest_ctrsec.runsettings.imagefacts import lookup_image_facts, lookup_passwd
 from pytest_ctrsec.targets.compose.model import ComposeProject, ComposeService
 
 ROOT_IMAGE = "ctrsec-test/runsettings-root:1"
 USER_IMAGE = "ctrsec-test/runsettings-user1000:1"
+NAMED_IMAGE = "ctrsec-test/runsettings-named:1"
 ABSENT_IMAGE = "ctrsec-test/runsettings-absent:never-built"
+PASSWD = b"root:x:0:0:root:/root:/bin/sh\nadmin:x:0:0:renamed root:/root:/bin/sh\n" \
+         b"app:x:1000:1000:app:/home/app:/bin/sh\n"
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +28,18 @@ def images(docker_client: Any) -> Iterator[None]:
     build_image(docker_client, ROOT_IMAGE)
     build_image(docker_client, USER_IMAGE, [
         "USER 1000", 'HEALTHCHECK --interval=30s CMD ["/bin/true"]'])
+    build_image(docker_client, NAMED_IMAGE, ["USER admin"], files={"etc/passwd": PASSWD})
     lookup_image_facts.cache_clear()
+    lookup_passwd.cache_clear()
     yield
-    for tag in (ROOT_IMAGE, USER_IMAGE):
+    for tag in (ROOT_IMAGE, USER_IMAGE, NAMED_IMAGE):
         docker_client.images.remove(tag, force=True)
     lookup_image_facts.cache_clear()
+    lookup_passwd.cache_clear()
 
 
-def evaluate(slug: str, image: str) -> Verdict:
-    config = {"image": image}
+def evaluate(slug: str, image: str, **settings: str) -> Verdict:
+    config = {"image": image, **settings}
     service = ComposeService("app", config, config, Location("compose.yaml", 2))
     project = ComposeProject("demo", ("compose.yaml",), Path("/srv"), (service,))
     settings = to_run_settings(service, project)  # the default lookup: the real engine
@@ -64,3 +70,12 @@ def test_image_absent_from_the_engine_is_a_skip_with_reason() -> None:
     assert verdict.outcome == "skipped"
     assert ABSENT_IMAGE in verdict.reason and "not in the local engine" in verdict.reason
     assert evaluate("healthcheck-defined", ABSENT_IMAGE).outcome == "skipped"
+
+
+@pytest.mark.usefixtures("images")
+def test_user_names_are_resolved_in_the_image_passwd() -> None:
+    # USER admin is uid 0 in the image's /etc/passwd: root under another name.
+    inherited = evaluate("user-not-root", NAMED_IMAGE)
+    assert inherited.outcome == "failed"
+    assert evaluate("user-not-root", NAMED_IMAGE, user="admin").outcome == "failed"
+    assert evaluate("user-not-root", NAMED_IMAGE, user="app").outcome == "passed"

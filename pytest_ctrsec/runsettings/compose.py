@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SchemaError
 from ..findings import Location
-from .imagefacts import lookup_image_facts
+from .imagefacts import lookup_image_facts, lookup_passwd
+from .inspect import needs_passwd
 from .model import ImageFacts, Mount, PortBinding, RunSettings
 from .units import parse_bool, parse_bytes, parse_cpus, parse_int
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # the Compose target package imports this adapter
     from ..targets.compose.model import ComposeProject, ComposeService
 
 ImageLookup = Callable[[str], ImageFacts | None]
+PasswdLookup = Callable[[str], Mapping[str, int] | None]
 
 # RunSettings field -> the Compose key it is written under, for findings' locations.
 _FIELD_KEYS: Mapping[str, str] = {
@@ -44,20 +47,23 @@ _RESTART_NAMES = {"none": "no", "": "no", "any": "always"}
 
 
 def to_run_settings(service: ComposeService, project: ComposeProject | None = None, *,
-                    image_lookup: ImageLookup | None = lookup_image_facts) -> RunSettings:
+                    image_lookup: ImageLookup | None = lookup_image_facts,
+                    passwd_lookup: PasswdLookup | None = lookup_passwd) -> RunSettings:
     """Normalise one service. ``image_lookup`` gives image facts for a reference (default:
-    the local engine, read-only); ``None`` leaves them unknown. Raises :class:`SchemaError`
-    (with file and line) for a value Docker would refuse, such as ``mem_limit: lots``."""
+    the local engine, read-only) and ``passwd_lookup`` the image's user names when a name
+    must be resolved; ``None`` leaves them unknown. Raises :class:`SchemaError` (with file
+    and line) for a value Docker would refuse, such as ``mem_limit: lots``."""
     conf = service.config
     try:
-        return _build(service, project, image_lookup, conf)
+        return _build(service, project, (image_lookup, passwd_lookup), conf)
     except ValueError as err:
         where = service.location
         raise SchemaError(f"service {service.name}: {err}", where.path, where.line) from None
 
 
 def _build(service: ComposeService, project: ComposeProject | None,
-           image_lookup: ImageLookup | None, conf: Mapping[str, Any]) -> RunSettings:
+           lookups: tuple[ImageLookup | None, PasswdLookup | None],
+           conf: Mapping[str, Any]) -> RunSettings:
     limits = _dig(conf, "deploy", "resources", "limits")
     memory, mem_key = _first(limits, "memory", conf, "mem_limit", parse_bytes)
     pids, pids_key = _first(limits, "pids", conf, "pids_limit", parse_int)
@@ -66,9 +72,12 @@ def _build(service: ComposeService, project: ComposeProject | None,
     image_ref = _str(conf.get("image"))
     user = _str(conf.get("user")) or None  # "" (e.g. an unset ${UID}) means the image's
     health, disabled = _healthcheck(conf.get("healthcheck"))
-    # The image is only asked about what the service leaves to it.
-    inherits = user is None or health is None
-    facts = _facts(service, project, image_ref, image_lookup) if inherits else None
+    # The image is only asked about what the service leaves to it, or a user name to resolve.
+    inherits = user is None or health is None or needs_passwd(user)
+    facts = _facts(service, project, image_ref, lookups) if inherits else None
+    if facts is not None and facts.passwd is None and lookups[1] is not None and \
+            needs_passwd(user if user is not None else facts.user):
+        facts = replace(facts, passwd=lookups[1](facts.ref))
     logging = _dig(conf, "logging")
     env, env_locations = _environment(service.raw.get("environment", conf.get("environment")),
                                       service.locate("environment"))
@@ -205,7 +214,8 @@ def _at(node: Any, key: str | int, default: Location) -> Location:
 
 
 def _facts(service: ComposeService, project: ComposeProject | None, image_ref: str | None,
-           lookup: ImageLookup | None) -> ImageFacts | None:
+           lookups: tuple[ImageLookup | None, PasswdLookup | None]) -> ImageFacts | None:
+    lookup = lookups[0]
     if lookup is None:
         return None
     if image_ref:
@@ -334,11 +344,4 @@ def _bind_device(volume: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def settings_for_project(project: ComposeProject, *,
-                         image_lookup: ImageLookup | None = lookup_image_facts
-                         ) -> list[RunSettings]:
-    """Every active service of ``project`` as run settings."""
-    return [to_run_settings(s, project, image_lookup=image_lookup) for s in project.services]
-
-
-__all__: Sequence[str] = ("to_run_settings", "settings_for_project", "ImageLookup")
+__all__: Sequence[str] = ("to_run_settings", "ImageLookup", "PasswdLookup")

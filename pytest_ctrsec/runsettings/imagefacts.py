@@ -3,6 +3,10 @@
 Read-only: the image is inspected when the engine already has it; nothing is pulled and no
 container is created. Each reference is looked up once per session. No engine, or an image
 the engine does not have, means the facts are unknown (``None``), not an error.
+
+The config (``docker image inspect``) is cheap and always read; the image's ``/etc/passwd``
+needs a pass over its layers, so :func:`lookup_passwd` is asked only when a user *name* must
+be resolved to a uid.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import engine
+from ..errors import CtrsecError
 from .model import ImageFacts
 
 
@@ -39,3 +44,15 @@ def lookup_image_facts(ref: str) -> ImageFacts | None:
         # Not found, an invalid reference or a dropped connection: the facts are unknown.
         return None
     return facts_from_config(ref, attrs.get("Config"))
+
+
+@functools.lru_cache(maxsize=256)
+def lookup_passwd(ref: str) -> Mapping[str, int] | None:
+    """``{user name: uid}`` from the /etc/passwd of a local engine image (never pulled);
+    ``None`` when the image cannot be read."""
+    from ..targets.image import LoadSettings, open_image
+
+    try:
+        return open_image(ref, LoadSettings(pull=False)).users()
+    except CtrsecError:
+        return None
