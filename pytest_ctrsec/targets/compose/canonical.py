@@ -319,6 +319,7 @@ class ServiceCanon:
         if env is None and env_files is None:
             return None
         explicit = kv_mapping(env, pos) if env is not None else YMap(pos)
+        files_pos = self.service.loc("env_file")
         for key, value in explicit.items():
             if value is None:
                 found = self.ctx.lookup(key)
@@ -326,7 +327,7 @@ class ServiceCanon:
                     explicit.put(key, found, explicit.loc(key))
         out = YMap(pos)
         if env_files is not None:
-            for entry in self.c_env_file(env_files, pos):
+            for entry in self.c_env_file(env_files, files_pos):
                 self.load_env_file(entry, explicit, out)
         for key in explicit:
             out.copy_entry(explicit, key)

@@ -16,10 +16,14 @@ def _fail(message: str, pos: Pos) -> SchemaError:
     return SchemaError(message, pos[0], pos[1] or None)
 
 
-def check_service(name: str, svc: YMap, raw: YMap, project: Mapping[str, Any], active: set[str], all_names: set[str]) -> None:
+def check_service(
+    name: str, svc: YMap, raw: YMap, project: Mapping[str, Any], active: set[str], all_names: set[str], here: Pos
+) -> None:
+    """Raise :class:`SchemaError` for the first broken reference of service ``name``
+    (``svc`` canonical, ``raw`` as written, ``here`` where the service is defined)."""
     where = f"services.{name}"
     if "image" not in svc and "build" not in svc and "provider" not in svc:
-        raise _fail(f"{where}: has neither an image nor a build context", svc.pos)
+        raise _fail(f"{where}: has neither an image nor a build context", here)
     if "network_mode" in raw and "networks" in raw:
         raise _fail(f"{where}: network_mode and networks cannot both be set", raw.loc("networks"))
     networks = svc.get("networks")

@@ -228,11 +228,16 @@ def _build_project(
             resources["networks"].put("default", canonical_resource("networks", "default", None, svc.pos, ctx, name), svc.pos)
         raw = raw_view(svc)
         here = services.loc(svc_name)
-        locations = {key: to_location(svc.locs.get(key, here)) for key in config}
+        # keys written in the service, else where the canonical form took them from (an
+        # env_file for environment); the implicit default network points at the service
+        locations = {
+            key: to_location(svc.locs.get(key) or (config.locs.get(key) if key != "networks" else None) or here)
+            for key in config
+        }
         built.append((svc_name, svc, raw, config, locations))
         top[f"services.{svc_name}"] = to_location(services.loc(svc_name))
     for svc_name, svc, raw, config, _ in built:
-        check_service(svc_name, config, raw, resources, set(active), set(services))
+        check_service(svc_name, config, raw, resources, set(active), set(services), services.loc(svc_name))
     check_secrets(resources["secrets"])
     return ComposeProject(
         name=name,

@@ -180,7 +180,7 @@ class _Builder:
                     value = resolve_plain(text) if plain else text
                     tag = None
                 elif tag == RESET_TAG or tag == OVERRIDE_TAG:
-                    value = resolve_plain(text) if text else None
+                    value = resolve_plain(text) if not ev.style else text  # quoted stays a string
                 else:
                     value = _tagged(text, tag, (self.path, line))
                 self.expanded += 1
