@@ -195,8 +195,8 @@ def _environment(env: Any, where: Location
     else:
         items = []
         for index, item in enumerate(env or ()):
-            name, eq, value = str(item).partition("=")
-            items.append((name, value if eq else None, index))
+            name, eq, text = str(item).partition("=")
+            items.append((name, text if eq else None, index))
     for name, value, key in items:
         values[name] = value
         locations[f"environment.{name}"] = _at(env, key, where)

@@ -25,7 +25,7 @@ class ImageRef:
 
     @property
     def digest_pinned(self) -> bool:
-        return bool(self.digest) and self.digest.startswith("sha256:")
+        return self.digest is not None and self.digest.startswith("sha256:")
 
     @property
     def moving(self) -> bool:

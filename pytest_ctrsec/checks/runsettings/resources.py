@@ -67,7 +67,7 @@ def restart_policy_bounded(s: RunSettings) -> Iterator[Finding]:
 
 
 def _disabled(test: tuple[str, ...] | None) -> bool:
-    return bool(test) and test[0].strip().upper() == "NONE"
+    return test is not None and len(test) > 0 and test[0].strip().upper() == "NONE"
 
 
 @runsettings_check(
