@@ -8,7 +8,7 @@ plain ``pods`` does not match ``pods/exec``."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .model import KubeObject, as_list, as_map
@@ -78,6 +78,7 @@ class Subject:
     kind: str  # User, Group or ServiceAccount
     name: str
     namespace: str = ""
+    index: int = field(default=-1, compare=False)  # position in the binding's subjects
 
     def __str__(self) -> str:
         if self.kind == "ServiceAccount":
@@ -186,12 +187,12 @@ def _missing(corpus: KubeCorpus, kind: str, name: str) -> None:
 
 def subjects(binding: KubeObject) -> list[Subject]:
     found = []
-    for raw in as_list(binding.raw.get("subjects")):
+    for i, raw in enumerate(as_list(binding.raw.get("subjects"))):
         if isinstance(raw, dict) and raw.get("name"):
             kind = str(raw.get("kind", ""))
             ns = str(raw.get("namespace") or (binding.namespace if kind == "ServiceAccount"
                                               else ""))
-            found.append(Subject(kind, str(raw["name"]), ns))
+            found.append(Subject(kind, str(raw["name"]), ns, i))
     return found
 
 

@@ -1,0 +1,101 @@
+"""NetworkPolicy rules, with full label-selector semantics.
+
+``k8s.network-policy-default-deny`` (per namespace with workloads): for Ingress and for
+Egress, some policy of the namespace selects every pod (an empty ``podSelector``) with that
+policy type, and no policy selecting every pod has an allow-all rule for it. Policy types are
+read as the API server defaults them: ``Ingress`` always, ``Egress`` when egress rules are
+written, unless ``policyTypes`` says otherwise. An allow-all rule is one with no peers and no
+ports, or a peer ``ipBlock`` of ``0.0.0.0/0`` or ``::/0`` without exceptions and no ports.
+
+``k8s.network-policy-coverage`` (per workload): some policy of the workload's namespace
+selects its pod template's labels (``matchLabels`` and ``matchExpressions``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ...errors import CannotEvaluate
+from ...findings import Finding
+from ...targets.kube.model import KubeNamespace, KubeObject, as_list, as_map
+from ...targets.kube.selectors import is_empty
+from .base import k8s_check
+
+_OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+
+
+def policy_types(spec: Mapping[str, Any]) -> set[str]:
+    """The directions a policy isolates, as the API server defaults ``policyTypes``."""
+    written = spec.get("policyTypes")
+    if isinstance(written, list) and written:
+        return {str(t) for t in written}
+    return {"Ingress", "Egress"} if as_list(spec.get("egress")) else {"Ingress"}
+
+
+def allows_all(rule: Any, peers_key: str) -> bool:
+    """Whether one ingress (``from``) or egress (``to``) rule lets every peer in or out."""
+    if not isinstance(rule, dict):
+        return False
+    if as_list(rule.get("ports")):
+        return False
+    peers = as_list(rule.get(peers_key))
+    if not peers:
+        return True
+    for peer in peers:
+        block = as_map((peer or {}).get("ipBlock")) if isinstance(peer, dict) else None
+        if block and block.get("cidr") in _OPEN_CIDRS and not as_list(block.get("except")):
+            return True
+    return False
+
+
+def _spec(policy: KubeObject) -> Mapping[str, Any]:
+    return as_map(policy.raw.get("spec")) or {}
+
+
+def _needs_workloads(ns: KubeNamespace) -> str | None:
+    return None if ns.workloads else f"namespace {ns.display} has no workloads"
+
+
+def _readable(corpus: Any) -> None:
+    reason = corpus.forbidden("NetworkPolicy") if corpus is not None else None
+    if reason:
+        raise CannotEvaluate(f"NetworkPolicies could not be read: {reason}")
+
+
+@k8s_check("k8s.network-policy-default-deny", title="Namespaces deny traffic by default",
+           severity="high", model="k8s.namespace", why_not=_needs_workloads,
+           refs=("C-0054", "C-0260"),
+           remediation="add a NetworkPolicy with podSelector: {} and policyTypes [Ingress, "
+                       "Egress] and no rules, then allow what each workload needs")
+def network_policy_default_deny(ns: KubeNamespace) -> Iterator[Finding]:
+    _readable(ns.corpus)
+    policies = ns.corpus.network_policies(ns.name) if ns.corpus else []
+    everyone = [p for p in policies if is_empty(_spec(p).get("podSelector"))]
+    for direction, rules_key, peers_key in (("Ingress", "ingress", "from"),
+                                            ("Egress", "egress", "to")):
+        isolating = [p for p in everyone if direction in policy_types(_spec(p))]
+        if not isolating:
+            yield Finding(f"namespace {ns.display} has no NetworkPolicy selecting every pod for "
+                          f"{direction}, so {direction.lower()} traffic is allowed by default",
+                          ns.location)
+            continue
+        for policy in isolating:
+            for i, rule in enumerate(as_list(_spec(policy).get(rules_key))):
+                if allows_all(rule, peers_key):
+                    yield Finding(f"NetworkPolicy {policy.name} allows all {direction.lower()} "
+                                  f"traffic to every pod of namespace {ns.display}",
+                                  policy.locate("spec", rules_key, i))
+
+
+@k8s_check("k8s.network-policy-coverage", title="Every workload is selected by a NetworkPolicy",
+           severity="medium", refs=("CKV2_K8S_6", "C-0260"),
+           remediation="add a NetworkPolicy whose podSelector matches the workload's pod labels")
+def network_policy_coverage(obj: KubeObject) -> Iterator[Finding]:
+    assert obj.pod is not None and obj.corpus is not None
+    _readable(obj.corpus)
+    if obj.corpus.policies_selecting(obj):
+        return
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(obj.pod.labels.items())) or "no labels"
+    where = f"namespace {obj.namespace}" if obj.namespace else "its namespace"
+    yield Finding(f"no NetworkPolicy in {where} selects the pods of {obj.kind} {obj.name} "
+                  f"({labels})", obj.locate(*obj.pod.metadata_path))

@@ -1,0 +1,94 @@
+"""Rules on objects other than workloads: ConfigMaps, Services and Ingresses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+
+from ...detect.secrets import SecretHit, scan_pair, scan_value
+from ...findings import Finding
+from ...targets.kube.model import KubeObject, as_list, as_map
+from .base import k8s_check
+
+# "name = value", "name: value", "\"name\": \"value\"" lines inside a config file value
+_ASSIGNMENT = re.compile(r"""^\s*["']?([A-Za-z_][\w.-]*)["']?\s*[=:]\s*["']?(.*?)["']?,?\s*$""")
+
+
+def _config_hits(key: str, value: str) -> list[SecretHit]:
+    """A ConfigMap entry: the pair itself, and each assignment line of a config file.
+    ``${VAR}`` is read as a reference (envsubst, Spring and most config templating)."""
+    hits = scan_pair(key, value, syntax="compose")
+    if hits or "\n" not in value:
+        return hits
+    for line in value.splitlines():
+        match = _ASSIGNMENT.match(line)
+        if match and match.group(2):
+            hits += scan_pair(match.group(1), match.group(2), syntax="compose",
+                              key=f"{key}: {match.group(1)}")
+    return hits
+
+
+@k8s_check("k8s.secrets-not-in-configmaps", title="ConfigMaps hold no credentials",
+           severity="high", kinds={"ConfigMap"}, refs=("C-0012",),
+           remediation="move credentials into a Secret (or an external secret store) and "
+                       "keep only non-secret settings in ConfigMaps")
+def secrets_not_in_configmaps(obj: KubeObject) -> Iterator[Finding]:
+    data = as_map(obj.raw.get("data")) or {}
+    for key, value in data.items():
+        if isinstance(value, str):
+            for hit in _config_hits(str(key), value):
+                yield Finding(f"data {hit.summary}", obj.locate("data", key))
+    binary = as_map(obj.raw.get("binaryData")) or {}
+    for key, value in binary.items():
+        try:
+            text = base64.b64decode(str(value), validate=False).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            continue
+        for hit in scan_value(text, str(key), syntax=None):
+            yield Finding(f"binaryData {hit.summary}", obj.locate("binaryData", key))
+
+
+@k8s_check("k8s.no-nodeport-services", title="No NodePort Services (LoadBalancer noted)",
+           severity="low", kinds={"Service"}, refs=("C-0256", "C-0021"),
+           remediation="expose Services through an Ingress or Gateway; use ClusterIP")
+def no_nodeport_services(obj: KubeObject) -> Iterator[Finding]:
+    svc_type = (as_map(obj.raw.get("spec")) or {}).get("type")
+    where = obj.locate("spec", "type")
+    if svc_type == "NodePort":
+        yield Finding(f"Service {obj.name} is of type NodePort: it opens a port on every node",
+                      where)
+    elif svc_type == "LoadBalancer":
+        yield Finding(f"Service {obj.name} is of type LoadBalancer: it is exposed outside the "
+                      "cluster", where, severity="info")
+
+
+def _host_covered(host: str, tls_hosts: list[str]) -> bool:
+    for name in tls_hosts:
+        if name == host:
+            return True
+        if name.startswith("*.") and host.count(".") == name.count(".") and host.endswith(
+                name[1:]):
+            return True
+    return False
+
+
+@k8s_check("k8s.ingress-tls", title="Ingresses serve TLS", severity="medium",
+           kinds={"Ingress"}, refs=("C-0263",),
+           remediation="add spec.tls with a certificate Secret covering every host of the rules")
+def ingress_tls(obj: KubeObject) -> Iterator[Finding]:
+    spec = as_map(obj.raw.get("spec")) or {}
+    tls = [t for t in as_list(spec.get("tls")) if isinstance(t, dict)]
+    if not tls:
+        yield Finding(f"Ingress {obj.name} has no spec.tls: it serves plain HTTP",
+                      obj.locate("spec"))
+        return
+    if any(not t.get("hosts") for t in tls):
+        return  # an entry without hosts is the controller's default certificate for all
+    tls_hosts = [str(h) for t in tls for h in as_list(t.get("hosts"))]
+    for i, rule in enumerate(as_list(spec.get("rules"))):
+        host = rule.get("host") if isinstance(rule, dict) else None
+        if host and not _host_covered(str(host), tls_hosts):
+            yield Finding(f"Ingress {obj.name} serves host {host} without TLS (not in "
+                          "spec.tls hosts)", obj.locate("spec", "rules", i, "host"))
