@@ -88,6 +88,19 @@ def test_dockerignore_keeps_a_secret_out(tmp_path: Path, ignore: str, result: st
     assert run("compose.secret-files-protected", project).outcome == result
 
 
+@pytest.mark.parametrize(("ignore", "result"), [
+    ("*.key\n", "failed"),  # * stays in the top directory, as in Docker
+    ("*/*.key\n", "passed"), ("**/*.key\n", "passed"), ("conf\n", "passed"),
+    ("conf/secret.?ey\n", "passed"), ("./conf/\n", "passed"),
+])
+def test_dockerignore_patterns_follow_docker(tmp_path: Path, ignore: str, result: str) -> None:
+    write(tmp_path / "app" / "conf" / "secret.key")
+    write(tmp_path / "app" / ".dockerignore", ignore, 0o644)
+    project = make_project(tmp_path, secrets={"k": {"file": "app/conf/secret.key"}},
+                           services=(svc("app", {"build": {"context": "app"}}),))
+    assert run("compose.secret-files-protected", project).outcome == result
+
+
 def test_remote_build_context_is_not_a_directory(tmp_path: Path) -> None:
     write(tmp_path / "k.txt")
     project = make_project(tmp_path, secrets={"k": {"file": "k.txt"}},

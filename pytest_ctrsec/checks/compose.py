@@ -7,8 +7,9 @@ never reads a secret's content.
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import os
+import posixpath
 import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,25 +40,49 @@ def _build_contexts(project: ComposeProject) -> list[tuple[str, Path]]:
 
 
 def _ignored(context: Path, relative: str) -> bool:
-    """Whether ``.dockerignore`` in ``context`` keeps ``relative`` out of the build context
-    (patterns in order, ``!`` re-includes, a directory pattern covers what is below)."""
+    """Whether ``.dockerignore`` in ``context`` keeps ``relative`` out of the build context:
+    patterns in order, ``!`` re-includes, ``*`` stays within one path segment and ``**``
+    spans several, and a pattern matching a directory covers what is below it."""
     try:
         lines = (context / ".dockerignore").read_text(errors="replace").splitlines()
     except OSError:
         return False
+    parts = relative.split("/")
+    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
     ignored = False
     for line in lines:
         pattern = line.strip()
         if not pattern or pattern.startswith("#"):
             continue
         negate = pattern.startswith("!")
-        pattern = pattern.lstrip("!").strip("/").removeprefix("./")
-        if pattern.startswith("**/"):
-            pattern = pattern[3:]
-        if fnmatch.fnmatch(relative, pattern) or relative.startswith(pattern + "/") or \
-                fnmatch.fnmatch(relative, pattern + "/*"):
+        regex = _dockerignore_regex(pattern.lstrip("!").strip())
+        if any(regex.fullmatch(c) for c in candidates):
             ignored = not negate
     return ignored
+
+
+@functools.lru_cache(maxsize=256)
+def _dockerignore_regex(pattern: str) -> re.Pattern[str]:
+    """A ``.dockerignore`` pattern (Go ``filepath.Match`` plus ``**``) as a regex."""
+    text = posixpath.normpath(pattern.strip("/")).removeprefix("./")
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif text.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif text[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif text[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(text[i]))
+            i += 1
+    return re.compile("".join(out))
 
 
 def _file_problems(path: Path, contexts: list[tuple[str, Path]]) -> Iterator[str]:
