@@ -111,11 +111,12 @@ def _source_strings(doc: Document) -> list[SourceString]:
     out = []
     for path, value, line in doc.strings:
         key = dotted(path)
-        match = _SPLIT_ITEM.match(key)
-        if match and "=" in value:
-            name, _, value = value.partition("=")
-            key = f"{match.group(1)}.{name}"
-        out.append(SourceString(key, value, Location(doc.path, line)))
+        if key[-1] == "]" and "=" in value:
+            match = _SPLIT_ITEM.match(key)
+            if match:
+                name, _, value = value.partition("=")
+                key = f"{match.group(1)}.{name}"
+        out.append(SourceString(key, value, to_location((doc.path, line))))
     return out
 
 

@@ -25,7 +25,7 @@ class YMap(dict[str, Any]):
     __slots__ = ("locs", "raws", "pos")
 
     def __init__(self, pos: Pos = NOWHERE) -> None:
-        super().__init__()
+        # dict.__init__ is not called: with no arguments it has nothing to do
         self.locs: dict[str, Pos] = {}
         self.raws: dict[str, Any] | None = None
         self.pos = pos
@@ -83,7 +83,6 @@ class YSeq(list[Any]):
     __slots__ = ("locs", "raws", "pos")
 
     def __init__(self, pos: Pos = NOWHERE) -> None:
-        super().__init__()
         self.locs: list[Pos] = []
         self.raws: dict[int, Any] | None = None
         self.pos = pos
@@ -125,8 +124,17 @@ class YSeq(list[Any]):
         return self[index]
 
 
+_LOCATIONS: dict[Pos, Location] = {}
+
+
 def to_location(pos: Pos) -> Location:
-    return Location(pos[0], pos[1] or None)
+    """The :class:`Location` of a position (shared: many keys have the same one)."""
+    found = _LOCATIONS.get(pos)
+    if found is None:
+        if len(_LOCATIONS) > 100_000:
+            _LOCATIONS.clear()
+        found = _LOCATIONS[pos] = Location(pos[0], pos[1] or None)
+    return found
 
 
 def seq_of(items: Iterable[tuple[Any, Pos]], pos: Pos) -> YSeq:
@@ -137,21 +145,42 @@ def seq_of(items: Iterable[tuple[Any, Pos]], pos: Pos) -> YSeq:
 
 
 def raw_view(value: Any) -> Any:
-    """The tree as written: rewritten entries replaced by their raw values (located)."""
+    """The tree as written: rewritten entries replaced by their raw values (located).
+    Subtrees with nothing rewritten are returned as they are (shared)."""
     if isinstance(value, YMap):
-        out = YMap(value.pos)
         raws = value.raws
+        changed: dict[str, Any] = {}
         for key, item in value.items():
-            out[key] = raws[key] if raws is not None and key in raws else raw_view(item)
+            if raws is not None and key in raws:
+                changed[key] = raws[key]
+            elif isinstance(item, (YMap, YSeq)):
+                new = raw_view(item)
+                if new is not item:
+                    changed[key] = new
+        if not changed:
+            return value
+        out = YMap(value.pos)
+        out.update(value)
+        out.update(changed)
         out.locs = value.locs
         return out
     if isinstance(value, YSeq):
-        seq = YSeq(value.pos)
         raws_s = value.raws
+        seq: YSeq | None = None
         for i, item in enumerate(value):
-            seq.append(raws_s[i] if raws_s is not None and i in raws_s else raw_view(item))
-        seq.locs = value.locs
-        return seq
+            if raws_s is not None and i in raws_s:
+                new = raws_s[i]
+            elif isinstance(item, (YMap, YSeq)):
+                new = raw_view(item)
+            else:
+                continue
+            if new is not item:
+                if seq is None:
+                    seq = YSeq(value.pos)
+                    seq.extend(value)
+                    seq.locs = value.locs
+                seq[i] = new
+        return value if seq is None else seq
     return value
 
 
@@ -168,8 +197,8 @@ def dotted(path: Iterable[str | int]) -> str:
     """``("services", "web", "ports", 0)`` -> ``services.web.ports[0]``."""
     out = ""
     for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
+        if part.__class__ is str:
             out = f"{out}.{part}" if out else part
+        else:
+            out += f"[{part}]"
     return out

@@ -11,7 +11,6 @@ octal. Also handled as Compose does: merge keys (``<<``), duplicate keys (an err
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -379,21 +378,19 @@ def _strip_resets(value: Any) -> Any:
 
 def read_text(path: str, real_path: str | None = None) -> str:
     """The text of a file, with one clear error when it cannot be read."""
-    target = real_path or path
     try:
-        if os.path.isdir(target):
-            raise InputError("is a directory, not a file", path)
-        size = os.path.getsize(target)
-        if size > MAX_BYTES:
-            raise InputError(f"file is too large ({size:,} bytes, limit {MAX_BYTES:,})", path)
-        with open(target, "rb") as handle:
-            data = handle.read()
+        with open(real_path or path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise InputError("no such file", path) from None
     except PermissionError:
         raise InputError("permission denied", path) from None
     except IsADirectoryError:
         raise InputError("is a directory, not a file", path) from None
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", path) from None
+    if len(data) > MAX_BYTES:
+        raise InputError(f"file is too large (limit {MAX_BYTES:,} bytes)", path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
