@@ -33,6 +33,7 @@ class KubeCorpus:
         self.live = live
         self.objects: list[KubeObject] = []
         self.unavailable: list[Unavailable] = []
+        self.context_kinds: set[str] = set()  # read to resolve references, not judged
         self._by_kind: dict[str, list[KubeObject]] = {}
         self._by_key: dict[tuple[str, str, str], KubeObject] = {}
         self._namespaces: list[KubeNamespace] | None = None
