@@ -41,3 +41,11 @@ def test_fixture_verdict(path: Path) -> None:
     lines = sorted({f.location.line for f in verdict.findings})
     assert lines == sorted(int(x) for x in expected.group(1).split(","))
     assert all(f.location.path == str(path) for f in verdict.findings)
+
+
+def test_example_suite_dockerfile_passes_every_check() -> None:
+    path = Path(__file__).parents[1] / "example_suites" / "image" / "Dockerfile"
+    model = load_dockerfile(path)
+    for check_id in _ids():
+        verdict = registry()[check_id].evaluate(model)
+        assert verdict.outcome == "passed", (check_id, verdict)

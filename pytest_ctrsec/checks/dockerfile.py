@@ -4,7 +4,7 @@ and the stages it is built FROM; rules about the build read every stage)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from ..catalog import check
 from ..detect import shell
@@ -220,7 +220,7 @@ def insecure_command(cmd: shell.Command) -> str | None:
     return None
 
 
-def piped_download(cmds: list[shell.Command]) -> str | None:
+def piped_download(cmds: Sequence[shell.Command]) -> str | None:
     """A download whose output is piped straight into an interpreter."""
     for here, after in zip(cmds, cmds[1:]):
         if here.piped and here.program in ("curl", "wget") and after.program in shell._SHELLS:

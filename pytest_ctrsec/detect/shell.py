@@ -8,9 +8,10 @@ Used on Dockerfile ``RUN`` scripts and on image history lines alike.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
-import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&", "\n", "(", ")", ";;", "|&", "{", "}"})
@@ -53,20 +54,45 @@ class Command:
         return False
 
 
+_TOKEN = re.compile(r"""
+    (?P<op>&&|\|\||;;|\|&|[;&|()\n])
+  | (?P<word>(?:[^\s;&|()'"\\]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.)+)
+  | (?P<space>[ \t\r]+|\\\n)
+""", re.X | re.S)
+_UNQUOTE = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.S)
+
+
+def _unquote(word: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return m.group(1)
+        if m.group(2) is not None:
+            return re.sub(r'\\([$`"\\\n])', r"\1", m.group(2))
+        return m.group(3)
+
+    return _UNQUOTE.sub(sub, word)
+
+
 def words(script: str) -> list[str]:
-    """Shell words with operators as separate words; a script shlex cannot read (an
-    unbalanced quote) falls back to whitespace words."""
-    lexer = shlex.shlex(script.replace("\\\n", " "), posix=True, punctuation_chars=";&|()")
-    lexer.whitespace = " \t\r"
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    try:
-        return list(lexer)
-    except ValueError:
-        return re.findall(r"&&|\|\||[;|&()\n]|[^\s;|&()]+", script)
+    """Shell words (quotes removed) with operators as separate words. An unbalanced quote
+    makes the rest of the script one word, as far as it goes."""
+    out: list[str] = []
+    pos = 0
+    while pos < len(script):
+        m = _TOKEN.match(script, pos)
+        if m is None:  # a lone quote: take the rest as a word
+            out.append(script[pos:].strip("'\""))
+            break
+        if m.lastgroup == "op":
+            out.append(m.group())
+        elif m.lastgroup == "word":
+            out.append(_unquote(m.group()))
+        pos = m.end()
+    return out
 
 
-def commands(script: str) -> list[Command]:
+@functools.lru_cache(maxsize=4096)
+def commands(script: str) -> tuple[Command, ...]:
     """The simple commands of ``script`` in order."""
     out: list[Command] = []
     current: list[str] = []
@@ -77,7 +103,7 @@ def commands(script: str) -> list[Command]:
             current = []
         else:
             current.append(word)
-    return out
+    return tuple(out)
 
 
 def _command(tokens: list[str], piped: bool) -> Command:
@@ -176,7 +202,7 @@ def is_install(cmd: Command) -> bool:
     return False
 
 
-def update_alone(cmds: list[Command]) -> list[Command]:
+def update_alone(cmds: Sequence[Command]) -> list[Command]:
     """Index updates that no install of the same package manager follows."""
     lonely: list[Command] = []
     for i, cmd in enumerate(cmds):
@@ -186,7 +212,7 @@ def update_alone(cmds: list[Command]) -> list[Command]:
     return lonely
 
 
-def removes(cmds: list[Command], *prefixes: str) -> bool:
+def removes(cmds: Sequence[Command], *prefixes: str) -> bool:
     """Whether an ``rm`` deletes a path at or below one of ``prefixes``."""
     for cmd in cmds:
         if cmd.program != "rm":
