@@ -18,12 +18,11 @@ from .corpus import KubeCorpus, build_corpus
 from .manifests import STDIN_NAME, read_inputs
 from .model import Container, KubeNamespace, KubeObject, PodTemplate, Unavailable
 from .targets import corpus_targets
-from .waivers import AnnotationWaiver, annotation_waivers
+from .waivers import waiver_annotations
 
 __all__ = [
-    "AnnotationWaiver", "Container", "KubeCorpus", "KubeNamespace", "KubeObject",
-    "PodTemplate", "Unavailable", "annotation_waivers", "load_corpora", "load_manifests",
-    "load_targets", "wants_live",
+    "Container", "KubeCorpus", "KubeNamespace", "KubeObject", "PodTemplate", "Unavailable",
+    "load_corpora", "load_manifests", "load_targets", "waiver_annotations", "wants_live",
 ]
 
 _CACHE: dict[tuple[Any, ...], list[KubeCorpus]] = {}
