@@ -1,0 +1,106 @@
+"""Package inventory of an image's merged filesystem, without running it.
+
+>>> inv = inventory(image.fs)                    # doctest: +SKIP
+>>> [p.key for p in inv.of_type("deb")][:2]       # doctest: +SKIP
+['adduser:all@3.134', 'apt:amd64@2.6.1']
+
+Sources: OS from os-release (with fallbacks); dpkg ``status`` and ``status.d/``; apk
+``installed`` (both paths); rpm ``rpmdb.sqlite``; Python ``dist-info``/``egg-info``; npm
+``node_modules/**/package.json``. Only files the layer pass captured are read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..errors import InputError
+from . import apk, dpkg, npm, python, rpm
+from .model import Inventory, OsInfo, Package
+from .osrelease import detect
+from .purls import purl
+
+__all__ = ["Inventory", "OsInfo", "Package", "inventory", "packages_of"]
+
+_BASENAMES = frozenset({"status", "installed", "rpmdb.sqlite", "Packages", "Packages.db",
+                        "METADATA", "PKG-INFO", "package.json"})
+_CACHE: OrderedDict[str, Inventory] = OrderedDict()
+_CACHE_SIZE = 32
+
+
+def _candidates(fs: Any) -> Iterator[tuple[str, Any]]:
+    """Regular files whose name can hold package data (cheap test before the patterns)."""
+    for path, entry in fs.walk(""):
+        if not entry.is_file:
+            continue
+        base = posixpath.basename(path)
+        if base in _BASENAMES or base.endswith(".egg-info") or "/status.d/" in path:
+            yield path, entry
+
+
+def _read(path: str, entry: Any, problems: list[str]) -> bytes | None:
+    if entry.data is None:
+        if entry.size:
+            problems.append(f"/{path}: package data not captured ({entry.size} bytes)")
+        return None
+    return entry.data
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _scan(fs: Any, problems: list[str]) -> Iterator[Package]:
+    for path, entry in _candidates(fs):
+        try:
+            yield from _one_file(fs, path, entry, problems)
+        except InputError as err:
+            problems.append(f"/{path}: {err.message}")
+
+
+def _one_file(fs: Any, path: str, entry: Any, problems: list[str]) -> Iterable[Package]:
+    if path == dpkg.STATUS or dpkg.is_status_d(path):
+        data = _read(path, entry, problems)
+        return dpkg.parse(_text(data), "/" + path) if data is not None else ()
+    if apk.INSTALLED.fullmatch(path):
+        data = _read(path, entry, problems)
+        return apk.parse(_text(data), "/" + path) if data is not None else ()
+    if rpm.SQLITE.fullmatch(path):
+        data = _read(path, entry, problems)
+        return rpm.parse_sqlite(data, fs.data(path + "-wal"), "/" + path) if data else ()
+    if rpm.LEGACY.fullmatch(path):
+        problems.append(f"/{path}: Berkeley DB and ndb rpm databases are not read "
+                        "(only rpmdb.sqlite); its packages are not inventoried")
+        return ()
+    if python.METADATA.fullmatch(path):
+        data = _read(path, entry, problems)
+        found = python.parse(_text(data), "/" + path) if data is not None else None
+        return (found,) if found else ()
+    if npm.PACKAGE_JSON.fullmatch(path):
+        data = _read(path, entry, problems)
+        found = npm.parse(data, "/" + path) if data is not None else None
+        return (found,) if found else ()
+    return ()
+
+
+def inventory(fs: Any) -> Inventory:
+    """The OS and installed packages of a merged filesystem
+    (:class:`~pytest_ctrsec.targets.image.fsindex.FileIndex`)."""
+    os_info = detect(fs.data)
+    problems: list[str] = []
+    found = [dataclasses.replace(p, purl=purl(p, os_info)) for p in _scan(fs, problems)]
+    return Inventory(os_info, tuple(found), tuple(problems))
+
+
+def packages_of(image: Any) -> Inventory:
+    """The inventory of an image model (kept per image digest for the session)."""
+    key = image.digest
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _CACHE[key] = inventory(image.fs)
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return cached

@@ -1,0 +1,70 @@
+"""What an image holds: its OS and its installed packages (plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OsInfo:
+    """The distribution, from os-release or its fallbacks. ``version_id`` is as written
+    (``12``, ``3.19.1``, ``22.04``); ``source`` is the file it was read from."""
+
+    id: str
+    version_id: str = ""
+    codename: str = ""
+    name: str = ""
+    version: str = ""  # os-release VERSION, e.g. "22.04.4 LTS (Jammy Jellyfish)"
+    id_like: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        """``debian-12``: the purl ``distro`` qualifier."""
+        return f"{self.id}-{self.version_id}" if self.version_id else self.id
+
+
+@dataclass(frozen=True)
+class Package:
+    """One installed package.
+
+    ``type`` is the purl type: ``deb``, ``apk``, ``rpm``, ``pypi`` or ``npm``. ``version`` is
+    the full version as its package manager writes it (dpkg ``[epoch:]version``, rpm
+    ``[epoch:]version-release``). ``source_name``/``source_version`` name the source package
+    distribution advisories are written against (dpkg ``Source:``, apk origin, rpm
+    SOURCERPM); for language packages they equal name and version. ``path`` is the database
+    or metadata file it was read from.
+    """
+
+    type: str
+    name: str
+    version: str
+    source_name: str = ""
+    source_version: str = ""
+    arch: str = ""
+    path: str = ""
+    licenses: tuple[str, ...] = ()
+    purl: str = ""
+
+    @property
+    def key(self) -> str:
+        """``name@version`` with the architecture when there is one (dpkg multi-arch)."""
+        return f"{self.name}{':' + self.arch if self.arch else ''}@{self.version}"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The OS and packages of one image; ``problems`` lists package data that could not be
+    read (an unsupported rpmdb format, a truncated file), so that a scan can say what it
+    did not cover instead of passing silently."""
+
+    os: OsInfo | None
+    packages: tuple[Package, ...]
+    problems: tuple[str, ...] = ()
+
+    def of_type(self, kind: str) -> tuple[Package, ...]:
+        return tuple(p for p in self.packages if p.type == kind)
+
+    def find(self, name: str) -> tuple[Package, ...]:
+        """Packages with this name (any type)."""
+        return tuple(p for p in self.packages if p.name == name)

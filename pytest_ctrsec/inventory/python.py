@@ -1,0 +1,22 @@
+"""Installed Python distributions: ``*.dist-info/METADATA`` and ``*.egg-info`` (a PKG-INFO
+file, or a directory holding one)."""
+
+from __future__ import annotations
+
+import re
+from email.parser import HeaderParser
+
+from .model import Package
+
+METADATA = re.compile(r"(?:.*/)?[^/]+\.dist-info/METADATA|(?:.*/)?[^/]+\.egg-info(?:/PKG-INFO)?")
+
+
+def parse(text: str, path: str) -> Package | None:
+    """The distribution described by one metadata file (``Name`` and ``Version``)."""
+    headers = HeaderParser().parsestr(text, headersonly=True)
+    name, version = (headers.get("Name") or "").strip(), (headers.get("Version") or "").strip()
+    if not name or not version:
+        return None
+    lic = (headers.get("License-Expression") or headers.get("License") or "").strip()
+    licenses = (lic,) if lic and lic.upper() != "UNKNOWN" and "\n" not in lic else ()
+    return Package("pypi", name, version, name, version, "", path, licenses)
