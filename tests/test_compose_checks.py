@@ -187,3 +187,24 @@ def test_no_compose_option_no_targets() -> None:
         compose: tuple[str, ...] = ()
 
     assert load_targets(Opts()) == []
+
+
+def test_projects_and_services_are_assertion_subjects(tmp_path: Path) -> None:
+    from pytest_ctrsec.assertions import assert_fails, run_check
+    from pytest_ctrsec.errors import ConfigError
+
+    web = svc("web", {"image": "nginx:1.27", "privileged": True, "user": "1000",
+                      "healthcheck": {"test": ["CMD", "true"]}})
+    db = svc("db", {"image": "postgres:16", "user": "999",
+                    "healthcheck": {"test": ["CMD", "true"]}})
+    project = make_project(tmp_path, services=(web, db))
+    assert project.service("web") is web
+    with pytest.raises(ConfigError, match=r"no active service 'api' \(active: web, db\)"):
+        project.service("api")
+    (target,) = project.service("web").ctrsec_targets()
+    assert target.name == "compose:compose.yaml#web" and target.model.privileged
+    assert [t.name for t in project.ctrsec_targets()] == [
+        "compose:compose.yaml#web", "compose:compose.yaml#db", "compose:compose.yaml"]
+    assert_fails("compose.no-privileged", project.service("web"))
+    results = run_check("compose.no-privileged", project)
+    assert [r.outcome for r in results] == ["failed", "passed"]

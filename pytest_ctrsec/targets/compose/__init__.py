@@ -12,7 +12,7 @@ from typing import Any
 from ...runsettings.compose import ImageLookup, to_run_settings
 from ...runsettings.imagefacts import lookup_image_facts
 from .. import Target
-from .model import ComposeProject
+from .model import ComposeProject, ComposeService
 
 
 def load_targets(opts: Any) -> list[Target]:
@@ -35,18 +35,19 @@ def load_targets(opts: Any) -> list[Target]:
 def project_targets(project: ComposeProject, first_file: str, *,
                     image_lookup: ImageLookup | None = lookup_image_facts) -> list[Target]:
     """The service targets and the project target of a loaded project."""
-    out = [_service_target(svc, project, first_file, image_lookup) for svc in project.services]
+    out = [service_target(svc, project, first_file, image_lookup) for svc in project.services]
     out.append(Target(model_type="compose.project", name=f"compose:{first_file}",
                       label=first_file, source=first_file, location=project.location,
                       model=project))
     return out
 
 
-def _service_target(svc: Any, project: ComposeProject, first_file: str,
-                    image_lookup: ImageLookup | None) -> Target:
+def service_target(svc: ComposeService, project: ComposeProject | None, first_file: str,
+                   image_lookup: ImageLookup | None = lookup_image_facts) -> Target:
+    """The target of one service (``project`` gives named volumes and the build tag)."""
     return Target(model_type="compose.service", name=f"compose:{first_file}#{svc.name}",
                   label=f"{first_file}#{svc.name}", source=first_file, location=svc.location,
                   model=to_run_settings(svc, project, image_lookup=image_lookup))
 
 
-__all__: Sequence[str] = ("load_targets", "project_targets")
+__all__: Sequence[str] = ("load_targets", "project_targets", "service_target")

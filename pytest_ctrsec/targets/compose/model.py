@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...errors import ConfigError
 from ...findings import Location
+from .. import Target
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,15 @@ class ComposeService:
     def locate(self, key: str) -> Location:
         """The file and line of ``key``, or of the service when the key is not written."""
         return self.key_locations.get(key, self.location)
+
+    def ctrsec_targets(self) -> list[Target]:
+        """This service as a check target (for ``assert_check``), named after its project's
+        first file when it belongs to one."""
+        from . import service_target
+
+        project: ComposeProject | None = getattr(self, "_project", None)
+        first = project.files[0] if project is not None else self.location.path
+        return [service_target(self, project, first)]
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,27 @@ class ComposeProject:
     top_locations: Mapping[str, Location] = field(default_factory=dict)  # "secrets.db" -> loc
     strings: tuple[SourceString, ...] = ()  # every literal string, pre-interpolation
 
+    def __post_init__(self) -> None:
+        # Each service knows its project, so it can be checked on its own
+        # (``assert_check(id, project.service("web"))``) with the project's volumes and name.
+        for service in self.services:
+            object.__setattr__(service, "_project", self)
+
     @property
     def location(self) -> Location:
         """The first Compose file, line 1: where project-wide results are anchored."""
         return Location(self.files[0], 1)
+
+    def service(self, name: str) -> ComposeService:
+        """The active service ``name``; a :class:`ConfigError` names the active ones."""
+        for service in self.services:
+            if service.name == name:
+                return service
+        active = ", ".join(s.name for s in self.services) or "none"
+        raise ConfigError(f"{self.files[0]}: no active service {name!r} (active: {active})")
+
+    def ctrsec_targets(self) -> list[Target]:
+        """Every service and the project itself as check targets (for ``assert_check``)."""
+        from . import project_targets
+
+        return project_targets(self, self.files[0])
