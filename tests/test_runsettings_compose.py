@@ -249,9 +249,11 @@ def test_a_user_name_is_resolved_in_the_image_passwd() -> None:
         return to_run_settings(svc, project(svc), image_lookup=facts, passwd_lookup=passwd)
 
     inherited = adapt_with({"image": "a:1"})  # USER admin in the image
-    assert inherited.image is not None and inherited.image.passwd == {"admin": 0, "app": 1000}
     named = adapt_with({"image": "b:1", "user": "app", "healthcheck": {"test": ["CMD", "x"]}})
-    assert named.image is not None and named.image.passwd is not None
     numeric = adapt_with({"image": "c:1", "user": "1000"})
+    assert asked == []  # read only when a rule resolves a name
+    assert inherited.image is not None and inherited.image.passwd == {"admin": 0, "app": 1000}
+    assert named.image is not None and named.image.passwd is not None
+    assert named.image.passwd.get("app") == 1000
     assert numeric.image is not None and numeric.image.passwd is None
     assert asked == ["a:1", "b:1"]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SchemaError
 from ..findings import Location
-from .imagefacts import lookup_image_facts, lookup_passwd
+from .imagefacts import LazyPasswd, lookup_image_facts, lookup_passwd
 from .inspect import needs_passwd
 from .model import ImageFacts, Mount, PortBinding, RunSettings
 from .units import parse_bool, parse_bytes, parse_cpus, parse_int
@@ -77,7 +77,7 @@ def _build(service: ComposeService, project: ComposeProject | None,
     facts = _facts(service, project, image_ref, lookups) if inherits else None
     if facts is not None and facts.passwd is None and lookups[1] is not None and \
             needs_passwd(user if user is not None else facts.user):
-        facts = replace(facts, passwd=lookups[1](facts.ref))
+        facts = replace(facts, passwd=LazyPasswd(facts.ref, lookups[1]))
     logging = _dig(conf, "logging")
     env, env_locations = _environment(service.raw.get("environment", conf.get("environment")),
                                       service.locate("environment"))

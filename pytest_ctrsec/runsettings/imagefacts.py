@@ -12,7 +12,7 @@ be resolved to a uid.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .. import engine
@@ -44,6 +44,33 @@ def lookup_image_facts(ref: str) -> ImageFacts | None:
         # Not found, an invalid reference or a dropped connection: the facts are unknown.
         return None
     return facts_from_config(ref, attrs.get("Config"))
+
+
+class LazyPasswd(Mapping[str, int]):
+    """An image's ``{user name: uid}``, read on first use: the layer pass is paid only when
+    a rule actually resolves a name (``user-not-root``), not when targets are loaded."""
+
+    def __init__(self, ref: str, read: Callable[[str], Mapping[str, int] | None]) -> None:
+        self.ref = ref
+        self._read = read
+        self._data: Mapping[str, int] | None = None
+
+    def _users(self) -> Mapping[str, int]:
+        if self._data is None:
+            self._data = self._read(self.ref) or {}
+        return self._data
+
+    def __getitem__(self, name: str) -> int:
+        return self._users()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._users())
+
+    def __len__(self) -> int:
+        return len(self._users())
+
+    def __repr__(self) -> str:
+        return f"LazyPasswd({self.ref!r})"
 
 
 @functools.lru_cache(maxsize=256)
