@@ -37,7 +37,7 @@ def test_defaults_of_docker_run(lab: Lab) -> None:
     assert s.pids_limit is None and s.restart_policy == "no"
     assert s.healthcheck is None and not s.healthcheck_disabled
     assert s.logging_driver == "json-file" and s.ports == () and s.mounts == ()
-    assert s.environment["PATH"].startswith("/usr/local/sbin")
+    assert str(s.environment["PATH"]).startswith("/usr/local/sbin")
     assert s.image is not None and s.image.ref == APP and s.image.user == ""
     # The main engine here has no daemon.json and no no-new-privileges flag.
     assert s.daemon is not None and s.daemon.no_new_privileges is False

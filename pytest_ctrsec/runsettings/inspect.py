@@ -54,7 +54,7 @@ def from_inspect(data: Mapping[str, Any], *, image: ImageFacts | None = None,
         restart_policy=restart.get("Name") or "no",
         restart_max_retries=restart.get("MaximumRetryCount"),
         healthcheck=health,
-        healthcheck_disabled=bool(health) and health[0].upper() == "NONE",
+        healthcheck_disabled=health is not None and health[0].upper() == "NONE",
         environment=environment(config.get("Env") or ()),
         logging_driver=log.get("Type") or None,
         logging_options=dict(log.get("Config") or {}),
@@ -96,7 +96,8 @@ def ports(host: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[PortBindi
     out = []
     for key, bindings in (host.get("PortBindings") or {}).items():
         port, proto = _port_key(key)
-        for b in bindings or ({},):
+        none_given: tuple[Mapping[str, Any], ...] = ({},)
+        for b in bindings or none_given:
             out.append(PortBinding(port, proto, b.get("HostIp") or None,
                                    int(b["HostPort"]) if b.get("HostPort") else None))
     if host.get("PublishAllPorts"):

@@ -68,7 +68,7 @@ def _first_file(chunks: Any, limit: int, label: str) -> bytes:
         for member in tar:
             handle = tar.extractfile(member) if member.isfile() else None
             if handle is not None:
-                return handle.read(limit)
+                return bytes(handle.read(limit))
     raise InputError("the engine sent no regular file", label)
 
 

@@ -31,13 +31,7 @@ def load_targets(opts: Any) -> list[Target]:
     if isinstance(specs, str):
         specs = (specs,)
     containers = load_containers(specs, daemon_json=getattr(opts, "daemon_json", None))
-    return [target(c) for c in containers]
-
-
-def target(container: Container) -> Target:
-    return Target("container", container.target_name, container.name, container.endpoint, None,
-                  container, {"id": container.id[:12], "status": container.status,
-                              "image": container.image or ""})
+    return [t for c in containers for t in c.ctrsec_targets()]
 
 
 def load_containers(specs: Sequence[str], url: str | None = None,

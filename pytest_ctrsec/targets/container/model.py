@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import CannotEvaluate
 from ...runsettings.model import RunSettings
+from .. import Target
 
 DEFAULT_READ_LIMIT = 16 * 1024 * 1024
 
@@ -67,6 +68,11 @@ class Container:
     @property
     def labels(self) -> Mapping[str, str]:
         return (self.inspect.get("Config") or {}).get("Labels") or {}
+
+    def ctrsec_targets(self) -> list[Target]:
+        """The container as a check target (for ``assert_check`` in user tests)."""
+        return [Target("container", self.target_name, self.name, self.endpoint, None, self,
+                       {"id": self.id[:12], "status": self.status, "image": self.image or ""})]
 
     def require_processes(self) -> tuple[Process, ...]:
         """The processes, or :class:`CannotEvaluate` saying why there are none to look at."""

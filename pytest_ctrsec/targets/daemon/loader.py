@@ -32,9 +32,7 @@ def load_targets(opts: Any) -> list[Target]:
     if not value:
         return []
     url = None if value in ("local", True) else str(value)
-    daemon = load_daemon(url, getattr(opts, "daemon_json", None))
-    label = "local" if url is None else url
-    return [Target("daemon", f"daemon:{label}", label, daemon.endpoint, None, daemon)]
+    return load_daemon(url, getattr(opts, "daemon_json", None)).ctrsec_targets()
 
 
 @functools.lru_cache(maxsize=8)
@@ -63,6 +61,7 @@ def load_daemon(url: str | None = None, config_path: str | None = None) -> Daemo
         sockets=sockets,
         sockets_reason="" if sockets else _no_socket(socket_path, where),
         content_trust=os.environ.get("DOCKER_CONTENT_TRUST"),
+        label="local" if url is None else url,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ...errors import CannotEvaluate
 from ...findings import Location
+from .. import Target
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ class Daemon:
     sockets: tuple[FileStat, ...] = ()
     sockets_reason: str = ""
     content_trust: str | None = None  # DOCKER_CONTENT_TRUST of the process running the checks
+    label: str = "local"  # "local" for the default engine, else the URL given
+
+    @property
+    def target_name(self) -> str:
+        return f"daemon:{self.label}"
+
+    def ctrsec_targets(self) -> list[Target]:
+        """The daemon as a check target (for ``assert_check`` in user tests)."""
+        return [Target("daemon", self.target_name, self.label, self.endpoint, None, self)]
 
     @property
     def local(self) -> bool:
