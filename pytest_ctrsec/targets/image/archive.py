@@ -91,7 +91,7 @@ class SeekableArchive:
                                                           m.linkname)
         return out
 
-    def _resolve(self, name: str) -> _Member:
+    def resolve(self, name: str) -> _Member:
         path = normalise(name, self._label)
         for _ in range(8):
             member = self._members.get(path)
@@ -104,7 +104,7 @@ class SeekableArchive:
         raise SchemaError(f"member {name!r} is a link loop", self._label)
 
     def _read(self, name: str) -> bytes:
-        member = self._resolve(name)
+        member = self.resolve(name)
         if member.size > JSON_LIMIT:
             raise SchemaError(f"member {name!r} is too large for metadata", self._label)
         return FileWindow(self._fh, member.offset, member.size).read(member.size)
@@ -112,7 +112,7 @@ class SeekableArchive:
     def scan(self, scan_limit: int) -> ScanResult:
         index = FileIndex()
         for number, name in enumerate(self.item.layers):
-            member = self._resolve(name)
+            member = self.resolve(name)
             label = f"{self._label}: layer {name}"
             apply(index, summarise(FileWindow(self._fh, member.offset, member.size), label,
                                    number, scan_limit))

@@ -33,14 +33,14 @@ def read_file(source: ImageSource, layer: int, path: str) -> bytes | None:
     number ``layer`` of ``source``."""
     if source.kind == OCI:
         layout = OciLayout(source.location, source.location, source.name)
-        blob = layout._path(layout.layers[layer])
+        blob = layout.blob_path(layout.layers[layer])
         with open(blob, "rb") as fh:
             return find_member(FileWindow(fh, 0, fh.seek(0, 2)), source.location, path)
     if source.kind == ARCHIVE:
         archive, fh = open_archive(source.location, source.location, source.name)
         with fh:
             if archive is not None:
-                member = archive._resolve(archive.item.layers[layer])
+                member = archive.resolve(archive.item.layers[layer])
                 return find_member(FileWindow(fh, member.offset, member.size),
                                    source.location, path)
             src = FileWindow(fh, 0, fh.seek(0, 2))

@@ -100,19 +100,19 @@ class OciLayout:
             return options[0]
         raise SchemaError(f"no image for linux/{arch} in the image index", self._label)
 
-    def _path(self, desc: dict[str, Any]) -> str:
+    def blob_path(self, desc: dict[str, Any]) -> str:
         match = _DIGEST.fullmatch(str(desc.get("digest") or ""))
         if match is None:
             raise SchemaError(f"bad blob digest {str(desc.get('digest'))[:80]!r}", self._label)
         return os.path.join(self._root, "blobs", match.group(1), match.group(2))
 
     def _blob(self, desc: dict[str, Any], limit: int) -> bytes:
-        return self._read(self._path(desc), f"blob {desc.get('digest')}", limit)
+        return self._read(self.blob_path(desc), f"blob {desc.get('digest')}", limit)
 
     def scan(self, scan_limit: int) -> ScanResult:
         index = FileIndex()
         for number, desc in enumerate(self.layers):
-            path = self._path(desc)
+            path = self.blob_path(desc)
             label = f"{self._label}: layer {desc.get('digest')}"
             try:
                 fh = open(path, "rb")
