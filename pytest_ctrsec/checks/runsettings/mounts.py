@@ -77,7 +77,7 @@ def _exposes_socket(path: str) -> bool:
     return any(sock.startswith(path + "/") for sock in SOCKET_PATHS)
 
 
-def _mount_words(s: RunSettings, m: Mount) -> str:
+def _mount_words(m: Mount) -> str:
     what = m.source if m.type == "bind" else f"volume {m.source} (bind of {m.bind_device})"
     return f"{what} -> {m.target}"
 
@@ -93,7 +93,7 @@ def no_runtime_socket_mount(s: RunSettings) -> Iterator[Finding]:
         named_pipe = m.type == "npipe" and "docker_engine" in (m.source or "")
         if named_pipe or (path is not None and _exposes_socket(path)):
             yield Finding(f"{who(s)} mounts the container runtime's socket or a directory "
-                          f"holding it ({_mount_words(s, m)}); remove the mount",
+                          f"holding it ({_mount_words(m)}); remove the mount",
                           m.location or s.locate("mounts"))
 
 
@@ -130,7 +130,7 @@ def no_sensitive_host_mounts(s: RunSettings) -> Iterator[Finding]:
         reason, root_equivalent = why
         writable = not m.read_only
         mode = "writable" if writable else "read-only"
-        yield Finding(f"{who(s)} mounts {reason} {mode} ({_mount_words(s, m)}); remove it or "
+        yield Finding(f"{who(s)} mounts {reason} {mode} ({_mount_words(m)}); remove it or "
                       f"bind a narrower path read-only", m.location or s.locate("mounts"),
                       "critical" if writable and root_equivalent else None)
 
