@@ -218,3 +218,18 @@ def test_image_without_a_shell_is_fully_checked(docker_client: Any, lab: Lab) ->
     assert outcomes.get("container.no-privileged", "passed") == "passed"
     assert outcomes.get("container.no-sshd") == "passed"
     assert container.read_file("/sleep")[:4] == b"\x7fELF"
+
+
+def test_paused_container_still_lists_its_processes(lab: Lab, network: str,
+                                                    docker_client: Any) -> None:
+    name = lab.create("paused", hardened(network, free_port()), start=True)
+    docker_client.containers.get(name).pause()
+    container = lab.load(name)
+    assert container.status == "paused" and container.processes
+    assert verdict("container.no-sshd", container).outcome == "passed"
+
+
+def test_shared_network_namespace_is_judged_on_its_owner(lab: Lab, good: Container) -> None:
+    joined = lab.load(lab.create("joined", dict(image=APP, network_mode=f"container:{good.id}")))
+    result = verdict("container.not-on-default-bridge", joined)
+    assert result.outcome == "skipped" and f"container {good.id[:12]}" in result.reason

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_ctrsec.catalog import Verdict, registry
-from pytest_ctrsec.errors import CannotEvaluate, ConfigError, ParseError
+from pytest_ctrsec.errors import CannotEvaluate, ConfigError, ParseError, TargetUnavailable
 from pytest_ctrsec.targets.daemon import Daemon, FileStat, load_daemon
 from pytest_ctrsec.targets.daemon.flags import parse
 from pytest_ctrsec.targets.daemon.loader import key_lines
@@ -166,6 +166,14 @@ def test_insecure_registries_from_info_ignore_the_builtin_loopback() -> None:
 def test_key_lines_of_daemon_json() -> None:
     text = '{\n  "icc": false,\n  "log-opts": {"icc": 1},\n  "live-restore": true\n}\n'
     assert key_lines(text, ["icc", "live-restore", "absent"]) == {"icc": 2, "live-restore": 4}
+
+
+def test_engine_not_answering_is_one_line(tmp_path: Path) -> None:
+    url = f"unix://{tmp_path}/none.sock"
+    with pytest.raises(TargetUnavailable) as err:
+        load_daemon.__wrapped__(url)
+    assert "\n" not in str(err.value) and f"Docker engine at {url} does not answer" in \
+        str(err.value)
 
 
 def test_daemon_json_option_errors(tmp_path: Path, docker_client: Any) -> None:

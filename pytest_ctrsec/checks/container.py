@@ -35,8 +35,9 @@ def not_on_default_bridge(container: Container) -> Iterator[Finding]:
     settings = container.settings
     mode = settings.network_mode or "default"
     if mode.startswith("container:"):
-        raise CannotEvaluate(f"container {container.name} shares the network of {mode}: "
-                             "check that container")
+        other = mode.split(":", 1)[1][:12]
+        raise CannotEvaluate(f"container {container.name} shares the network namespace of "
+                             f"container {other}: check that container")
     if mode == DEFAULT_BRIDGE or DEFAULT_BRIDGE in settings.networks:
         yield Finding(f"container {container.name} is attached to the default bridge network "
                       "(docker0), where every container can reach every other")
