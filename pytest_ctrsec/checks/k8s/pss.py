@@ -20,6 +20,7 @@ directly it skips with that reason.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ def kebab(key: str) -> str:
 CONTROLS: dict[str, Control] = {}
 
 
+@functools.lru_cache(maxsize=4096)
 def not_in_policy(key: str, policy: PssPolicy) -> str | None:
     """Why control ``key`` is not part of ``policy``, or None when it is."""
     control = CONTROLS[key]
@@ -79,6 +81,11 @@ def not_in_policy(key: str, policy: PssPolicy) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _label(policy: PssPolicy) -> str:
+    return str(policy)
+
+
 def active_controls(policy: PssPolicy) -> list[Control]:
     """The controls a pod is judged by under ``policy`` (for the conformance tests)."""
     return [c for c in CONTROLS.values() if not_in_policy(c.key, policy) is None]
@@ -87,7 +94,7 @@ def active_controls(policy: PssPolicy) -> list[Control]:
 def evaluate(obj: KubeObject, key: str) -> list[Finding]:
     """Findings of control ``key`` on an object with a pod template, at its policy."""
     assert obj.pod is not None and obj.pss is not None
-    tag = {"pss": str(obj.pss)}
+    tag = {"pss": _label(obj.pss)}
     return [Finding(message, obj.locate(*path), extra=tag)
             for message, path in CONTROLS[key].evaluate(obj.pod, obj.pss.minor)]
 

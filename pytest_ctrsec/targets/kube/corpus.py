@@ -35,6 +35,7 @@ class KubeCorpus:
         self.unavailable: list[Unavailable] = []
         self.context_kinds: set[str] = set()  # read to resolve references, not judged
         self._by_kind: dict[str, list[KubeObject]] = {}
+        self._by_kind_ns: dict[tuple[str, str], list[KubeObject]] = {}
         self._by_key: dict[tuple[str, str, str], KubeObject] = {}
         self._namespaces: list[KubeNamespace] | None = None
 
@@ -44,6 +45,7 @@ class KubeCorpus:
     def add(self, obj: KubeObject) -> None:
         self.objects.append(obj)
         self._by_kind.setdefault(obj.kind, []).append(obj)
+        self._by_kind_ns.setdefault((obj.kind, obj.namespace), []).append(obj)
         self._by_key.setdefault((obj.kind, obj.namespace, obj.name), obj)
         self._namespaces = None
 
@@ -51,8 +53,9 @@ class KubeCorpus:
 
     def objects_of(self, kind: str, namespace: str | None = None) -> list[KubeObject]:
         """Objects of one kind, optionally of one namespace."""
-        found = self._by_kind.get(kind, [])
-        return found if namespace is None else [o for o in found if o.namespace == namespace]
+        if namespace is None:
+            return self._by_kind.get(kind, [])
+        return self._by_kind_ns.get((kind, namespace), [])
 
     def get(self, kind: str, name: str, namespace: str = "") -> KubeObject | None:
         return self._by_key.get((kind, namespace, name))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -65,6 +65,9 @@ class YamlDoc:
     line: int
     key_lines: array
     exact: bool
+    # id of each map and list -> the range of key_lines its keys take; built on first lookup
+    index: dict[int, tuple[int, int]] = field(default_factory=dict, repr=False,
+                                               compare=False)
 
 
 def read_documents(text: bytes | str, path: str) -> Iterator[YamlDoc]:
@@ -269,35 +272,50 @@ def key_line(doc: YamlDoc, path: tuple[Any, ...]) -> int:
     key order is not exact.
 
     Keys were recorded in the order they were written, which is the data's insertion order;
-    the walk counts the keys it skips on the way down."""
+    the first lookup numbers every map and list of the document once (:func:`_number`), so a
+    lookup costs the keys of the maps on its path."""
     if not doc.exact:
         return doc.line
-    node, index, line = doc.data, 0, doc.line
+    if not doc.index:
+        _number(doc.data, 0, doc.index)
+    node, line = doc.data, doc.line
     for step in path:
         if isinstance(node, dict):
             if step not in node:
                 return line
+            index = doc.index[id(node)][0]
             for key, value in node.items():
                 if key == step:
                     line = doc.key_lines[index]
-                    index += 1
-                    node = value
                     break
-                index += 1 + _count_keys(value)
+                index += 1 + _size(value, doc.index)
+            node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            for item in node[:step]:
-                index += _count_keys(item)
             node = node[step]
             if isinstance(node, dict) and node:
-                line = doc.key_lines[index]
+                line = doc.key_lines[doc.index[id(node)][0]]
         else:
             return line
     return line
 
 
-def _count_keys(node: Any) -> int:
+def _number(node: Any, start: int, index: dict[int, tuple[int, int]]) -> int:
+    """Record the range of key positions each map and list spans; return where it ends."""
     if isinstance(node, dict):
-        return len(node) + sum(_count_keys(v) for v in node.values())
-    if isinstance(node, list):
-        return sum(_count_keys(v) for v in node)
-    return 0
+        end = start
+        for value in node.values():
+            end = _number(value, end + 1, index)
+    elif isinstance(node, list):
+        end = start
+        for value in node:
+            end = _number(value, end, index)
+    else:
+        return start
+    index[id(node)] = (start, end)
+    return end
+
+
+def _size(node: Any, index: dict[int, tuple[int, int]]) -> int:
+    """How many keys ``node`` holds (scalars hold none)."""
+    span = index.get(id(node)) if isinstance(node, (dict, list)) else None
+    return span[1] - span[0] if span else 0
