@@ -99,3 +99,18 @@ def test_load_targets_names_and_locations(saved: Path) -> None:
     assert [t.name for t in targets] == [f"image:docker-archive:{saved}", f"image:{TAG}"]
     assert targets[0].location is not None and targets[0].location.path == str(saved)
     assert targets[1].location is None and targets[1].model_type == "image"
+
+
+def test_engine_stream_matches_the_sdk(docker_client: Any, layered: str) -> None:
+    import hashlib
+
+    from pytest_ctrsec.targets.image.enginestream import save_stream
+
+    ours, sdk = hashlib.sha256(), hashlib.sha256()
+    for chunk in save_stream(layered):
+        ours.update(chunk)
+    for chunk in docker_client.api.get_image(layered, chunk_size=1 << 20):
+        sdk.update(chunk)
+    assert ours.hexdigest() == sdk.hexdigest()
+    with pytest.raises(TargetUnavailable, match="404"):
+        list(save_stream("ctrsec-test/does-not-exist:0"))

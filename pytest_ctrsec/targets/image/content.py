@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ...errors import InputError
 from .archive import JSON_LIMIT, open_archive, parse_manifest
+from .enginestream import save_stream
 from .layers import normalise
 from .oci import OciLayout
 from .source import ARCHIVE, ENGINE, OCI, ImageSource
@@ -47,10 +48,8 @@ def read_file(source: ImageSource, layer: int, path: str) -> bytes | None:
             return _from_stream(decompressed(src, src.read(512), source.location),
                                 source.location, layer, path, source.name)
     if source.kind == ENGINE:
-        from ...engine import get_client
-
-        chunks = get_client().api.get_image(source.location, chunk_size=1 << 21)
-        return _from_stream(ChunkSource(chunks), source.ref, layer, path, None)
+        return _from_stream(ChunkSource(save_stream(source.location)), source.ref, layer, path,
+                            None)
     raise InputError(f"unknown image source kind {source.kind!r}", source.ref)
 
 

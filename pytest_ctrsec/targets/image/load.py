@@ -24,9 +24,9 @@ from .layers import ANALYSIS_VERSION, SCAN_LIMIT_DEFAULT
 from .model import ImageData
 from .oci import OciLayout
 from .source import ARCHIVE, ENGINE, OCI, ImageSource
+from .enginestream import save_stream
 from .streams import ChunkSource
 
-SAVE_CHUNK = 1 << 21
 _CACHE_FORMAT = 1
 
 
@@ -124,8 +124,7 @@ def _load_engine(source: ImageSource, settings: LoadSettings) -> ImageData:
             conf, index = cached
             data = ImageData(image_id, conf, index, tags, digests)
         else:
-            chunks = get_client().api.get_image(image_id, chunk_size=SAVE_CHUNK)
-            result = scan_stream(ChunkSource(chunks), f"image {source.location}",
+            result = scan_stream(ChunkSource(save_stream(image_id)), f"image {source.location}",
                                  settings.scan_limit)
             data = _finish(result.config, result, None, source.location, tags, digests)
         store(data)
