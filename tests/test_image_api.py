@@ -172,3 +172,34 @@ def test_bad_structure_files(tmp_path: Path, text: str, error: type, message: st
     with pytest.raises(error, match=message) as err:
         load_structure_tests(path)
     assert str(err.value).startswith(str(path))
+
+
+def test_image_facts_for_compose_and_container_rules(docker_client: Any) -> None:
+    from images import build_image
+
+    from pytest_ctrsec.targets.image import image_facts
+
+    build_image(docker_client, "ctrsec-test/image-facts:1",
+                ["USER boss", 'HEALTHCHECK CMD ["/bin/true"]'],
+                files={"etc/passwd": b"root:x:0:0::/root:/bin/sh\nboss:x:0:0::/:/bin/sh\n"
+                                     b"app:x:1000:1000::/:/bin/sh\n"})
+    facts = image_facts("ctrsec-test/image-facts:1")
+    assert facts is not None
+    assert (facts.user, facts.healthcheck) == ("boss", ("CMD", "/bin/true"))
+    assert facts.passwd == {"root": 0, "boss": 0, "app": 1000}
+    assert image_facts("ctrsec-test/does-not-exist:0") is None
+
+
+def test_a_broken_image_is_read_once(tmp_path: Path) -> None:
+    from pytest_ctrsec.errors import InputError
+
+    path = tmp_path / "broken.tar"
+    path.write_bytes(b"not an archive" * 100)
+    calls = []
+    model = open_image(f"docker-archive:{path}")
+    loader = model.loader
+    object.__setattr__(model, "loader", lambda: calls.append(1) or loader())
+    for _ in range(3):
+        with pytest.raises(InputError, match="not a tar archive"):
+            model.fs  # noqa: B018
+    assert calls == [1]

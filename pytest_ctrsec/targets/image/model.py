@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ...errors import CtrsecError
 from .accounts import Account, name_to_id, parse
 from .config import ImageConfig
 from .fsindex import FileIndex
@@ -34,8 +35,19 @@ class Image:
     loader: Callable[[], ImageData] = field(repr=False, compare=False)
 
     @functools.cached_property
+    def _outcome(self) -> ImageData | CtrsecError:
+        # A failure is kept too, so a broken image is read once, not once per check.
+        try:
+            return self.loader()
+        except CtrsecError as err:
+            return err
+
+    @property
     def data(self) -> ImageData:
-        return self.loader()
+        outcome = self._outcome
+        if isinstance(outcome, CtrsecError):
+            raise outcome
+        return outcome
 
     @property
     def config(self) -> ImageConfig:
