@@ -125,3 +125,16 @@ def test_loading_files_and_folders(tmp_path: Path) -> None:
     (tmp_path / "bin").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(InputError, match="not UTF-8"):
         load_dockerfile(tmp_path / "bin")
+
+
+def test_heredoc_markers_in_quotes_or_arithmetic_are_not_heredocs() -> None:
+    text = 'FROM a\nRUN echo "<<EOF" && echo $((1<<2)) && cat <<EOF\nbody\nEOF\nRUN <<"X" cat\nx\nX\n'
+    first, second = parse(text, "D").final.instructions
+    assert [h.name for h in first.heredocs] == ["EOF"] and first.line == 2
+    assert [(h.name, h.expand) for h in second.heredocs] == [("X", False)] and second.line == 5
+
+
+def test_crlf_and_tabs() -> None:
+    df = parse("FROM\ta:1 AS b\r\nRUN echo a \\\r\n\t&& echo b\r\nUSER\t1000\r\n", "D")
+    run, user = df.final.instructions
+    assert df.final.alias == "b" and run.args == "echo a \t&& echo b" and user.args == "1000"

@@ -18,7 +18,8 @@ KNOWN = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _FLAGGED = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
 _DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
-_HEREDOC = re.compile(r"<<(-?)\s*(?:\"([^\"\s]+)\"|'([^'\s]+)'|([A-Za-z0-9_.-]+))")
+_HEREDOC = re.compile(r"(?<!\S)<<(-?)(?:\"([^\"\s]+)\"|'([^'\s]+)'|([A-Za-z_][A-Za-z0-9_.-]*))")
+_QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def _instruction(keyword: str, rest: str, lines: list[str], first: int, i: int, 
         rest = _take_flags(rest, flags)
     heredocs: list[Heredoc] = []
     if upper in _HEREDOC_KEYWORDS:
-        for match in _HEREDOC.finditer(rest):
+        for match in _heredocs(rest):
             name = match.group(2) or match.group(3) or match.group(4)
             body, i = _heredoc_body(lines, i, name, bool(match.group(1)), path, first)
             heredocs.append(Heredoc(name, body, match.group(4) is not None, bool(match.group(1))))
@@ -207,6 +208,13 @@ def _take_flags(rest: str, flags: list[tuple[str, str | None]]) -> str:
         flags.append((name.lower(), value if eq else None))
         rest = remainder.lstrip()
     return rest
+
+
+def _heredocs(text: str) -> list[re.Match[str]]:
+    """Heredoc markers outside quoted strings (``echo "<<EOF"`` is not one)."""
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    return [m for m in _HEREDOC.finditer(text)
+            if not any(a < m.start() < b for a, b in quoted)]
 
 
 def _heredoc_body(lines: list[str], i: int, name: str, strip_tabs: bool, path: str,
