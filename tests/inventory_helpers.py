@@ -4,6 +4,7 @@ package databases the image tests share."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pytest_ctrsec.targets.image.fsindex import Entry, FileIndex
 
@@ -16,7 +17,10 @@ class Big(int):
     """A regular file of this size whose bytes the layer pass did not keep."""
 
 
-def fs_from(files: Mapping[str, bytes | str]) -> FileIndex:
+FileSpec = bytes | str | int  # captured bytes or text, a Link (str) or a Big (int)
+
+
+def fs_from(files: Mapping[str, FileSpec]) -> FileIndex:
     """A FileIndex holding ``files`` (bytes: a captured regular file; :class:`Link`: a
     symlink; :class:`Big`: a file without captured data)."""
     index = FileIndex()
@@ -26,7 +30,7 @@ def fs_from(files: Mapping[str, bytes | str]) -> FileIndex:
         elif isinstance(value, Big):
             index.add(path, Entry("file", 0o644, 0, 0, int(value)))
         else:
-            data = value.encode() if isinstance(value, str) else value
+            data = value.encode() if isinstance(value, str) else bytes(value)
             index.add(path, Entry("file", 0o644, 0, 0, len(data), data=data))
     return index
 
@@ -36,7 +40,7 @@ def stanza(name: str, version: str, arch: str = "amd64", source: str | None = No
     lines = [f"Package: {name}"]
     if status is not None:
         lines.append(f"Status: {status}")
-    lines += [f"Priority: optional", f"Architecture: {arch}"]
+    lines += ["Priority: optional", f"Architecture: {arch}"]
     if source is not None:
         lines.append(f"Source: {source}")
     lines += [f"Version: {version}", "Maintainer: Test <test@example.invalid>",
@@ -91,3 +95,48 @@ def package_json(name: str, version: str | None, lic: str = "MIT") -> str:
     if version is not None:
         doc["version"] = version
     return json.dumps(doc)
+
+
+def image_from(fs: FileIndex, ref: str = "ctrsec-test/vulns:unit", digest: str | None = None,
+               tags: tuple[str, ...] = ()) -> Any:
+    """An image model over a hand-made filesystem (as the loader would return it)."""
+    import hashlib
+
+    from pytest_ctrsec.targets.image.config import ImageConfig
+    from pytest_ctrsec.targets.image.model import Image, ImageData
+    from pytest_ctrsec.targets.image.source import ImageSource
+
+    digest = digest or "sha256:" + hashlib.sha256(ref.encode()).hexdigest()
+    data = ImageData(digest, ImageConfig(), fs, tags)
+    return Image(ref, ImageSource("docker-archive", ref, "/nonexistent"), lambda: data)
+
+
+def debian_app_files() -> dict[str, FileSpec]:
+    """A bookworm-like image with Python and npm packages on top (the matching fixture)."""
+    site = "usr/lib/python3/dist-packages"
+    return {
+        "var/lib/dpkg/status": BOOKWORM_STATUS,
+        "usr/lib/os-release": BOOKWORM_OS_RELEASE,
+        "etc/os-release": Link("../usr/lib/os-release"),
+        f"{site}/Requests-2.31.0.dist-info/METADATA": dist_info("Requests", "2.31.0"),
+        f"{site}/example_pkg-1.4.2.dist-info/METADATA": dist_info("example_pkg", "1.4.2"),
+        "usr/local/lib/python3.11/site-packages/Example.Pkg-1.5.0.dist-info/METADATA":
+            dist_info("Example.Pkg", "1.5.0"),
+        "app/node_modules/lodash/package.json": package_json("lodash", "4.17.20"),
+    }
+
+
+# (package, advisory id, severity counted, fixed version) the OSV fixtures must yield for
+# debian_app_files() with the check's defaults (threshold low, unknown counted as high).
+EXPECTED_DEBIAN_APP = {
+    ("openssl", "DEBIAN-CVE-2099-1001", "high", "3.0.17-1~deb12u3"),
+    ("libssl3", "DEBIAN-CVE-2099-1001", "high", "3.0.17-1~deb12u3"),
+    ("bsdutils", "DEBIAN-CVE-2099-1003", "low", "2.38.1-5+deb12u4"),
+    ("mount", "DEBIAN-CVE-2099-1003", "low", "2.38.1-5+deb12u4"),
+    ("libblkid1", "DEBIAN-CVE-2099-1003", "low", "2.38.1-5+deb12u4"),
+    ("bash", "DEBIAN-CVE-2099-1004", "medium", "5.2.15-2+deb12u1"),
+    ("libhalf1", "DEBIAN-CVE-2099-1008", "high", "1.0-1"),
+    ("Requests", "GHSA-2099-aaaa-0001", "medium", "2.32.0"),
+    ("example_pkg", "GHSA-2099-bbbb-0002", "high", None),
+    ("lodash", "GHSA-2099-dddd-0004", "high", "4.17.21"),
+}

@@ -84,6 +84,7 @@ def node_semver(pairs: Sequence[tuple[str, str]]) -> list[tuple[bool, bool, int 
     probe = subprocess.run([node, "-e", "require('semver')"], capture_output=True, env=env) \
         if node else None
     need(probe is not None and probe.returncode == 0, "node with npm's semver (Debian node-semver)")
+    assert node is not None
     out = subprocess.run([node, "-e", _SEMVER_SCRIPT], input=json.dumps(list(pairs)), env=env,
                          capture_output=True, text=True, check=True).stdout
     return [tuple(row) for row in json.loads(out)]  # type: ignore[misc]

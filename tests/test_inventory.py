@@ -4,15 +4,15 @@ dpkg's source derivation checked against dpkg-query on the same database."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from inventory_helpers import (ALPINE_INSTALLED, BOOKWORM_OS_RELEASE, BOOKWORM_STATUS, Big, Link,
-                               dist_info, fs_from, package_json, stanza)
+from inventory_helpers import (ALPINE_INSTALLED, BOOKWORM_OS_RELEASE, BOOKWORM_STATUS, Big,
+                               FileSpec, Link, dist_info, fs_from, package_json, stanza)
 from oracles import need
 from pytest_ctrsec.inventory import inventory
 from pytest_ctrsec.inventory.dpkg import parse as parse_dpkg
@@ -20,7 +20,7 @@ from pytest_ctrsec.inventory.osrelease import detect
 from pytest_ctrsec.targets.image.layers import CAPTURE
 
 
-def _os(files: dict[str, bytes | str]) -> tuple[str, str, str] | None:
+def _os(files: Mapping[str, FileSpec]) -> tuple[str, str, str] | None:
     found = detect(fs_from(files).data)
     return None if found is None else (found.id, found.version_id, found.source)
 
@@ -53,7 +53,7 @@ def test_debian_testing_takes_its_number_from_the_codename() -> None:
      ("centos", "7.9.2009", "etc/centos-release")),
     ({"bin/busybox": b"\x7fELF"}, None),
 ])
-def test_os_fallbacks(files: dict[str, bytes | str], expected: tuple[str, str, str] | None) -> None:
+def test_os_fallbacks(files: Mapping[str, FileSpec], expected: tuple[str, str, str] | None) -> None:
     assert _os(files) == expected
 
 
@@ -161,7 +161,7 @@ def test_deb_purls_carry_distro_and_upstream() -> None:
 
 
 def test_unreadable_package_data_is_reported_not_ignored() -> None:
-    files = {"var/lib/dpkg/status": Big(40 << 20),
+    files: dict[str, FileSpec] = {"var/lib/dpkg/status": Big(40 << 20),
              "var/lib/rpm/Packages": b"\x00\x06\x15\x61" + b"\0" * 60,
              "usr/lib/sysimage/rpm/rpmdb.sqlite": b"not a database"}
     inv = inventory(fs_from(files))
@@ -205,7 +205,7 @@ def test_rpm_sqlite_agrees_with_rpm_query(rpmdb: Path) -> None:
     out = subprocess.run(["rpm", "--dbpath", str(rpmdb), "-qa", "--qf", fmt],
                          capture_output=True, text=True, check=True).stdout
     expected = sorted(tuple(line.split("\t")) for line in out.splitlines())
-    files: dict[str, bytes | str] = {
+    files: dict[str, FileSpec] = {
         "usr/lib/sysimage/rpm/rpmdb.sqlite": (rpmdb / "rpmdb.sqlite").read_bytes(),
         "etc/os-release": 'ID="rocky"\nVERSION_ID="9.3"\n'}
     wal = rpmdb / "rpmdb.sqlite-wal"
