@@ -1,0 +1,92 @@
+"""Acceptance on real images built by the engine: the planted dpkg database (binaries whose
+source differs, an epoch on the binary only), Python and npm metadata, and a later layer that
+deletes a vulnerable package, read through the streaming layer reader and matched against the
+OSV fixtures zipped as osv.dev publishes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from image_helpers import save
+from images import build_image
+from inventory_helpers import EXPECTED_DEBIAN_APP, Link, debian_app_files, dist_info
+from osv_fixtures import osv_dumps
+from pytest_ctrsec.catalog import Verdict, get
+from pytest_ctrsec.checks.vulns import CHECK_ID
+from pytest_ctrsec.inventory import packages_of
+from pytest_ctrsec.sbom import write_sbom
+from pytest_ctrsec.targets.image import open_image
+from pytest_ctrsec.vulns import OsvSource, vulnerabilities_of
+from pytest_ctrsec.vulns.database import OsvDatabase
+
+TAG = "ctrsec-test/vulns-debian:1"
+REMOVED = "usr/lib/python3/dist-packages/oldlib-0.1.dist-info/METADATA"
+
+
+def _planted() -> dict[str, bytes]:
+    files = {p: v for p, v in debian_app_files().items() if not isinstance(v, Link)}
+    files[REMOVED] = dist_info("example-pkg", "0.1")  # vulnerable, deleted by a later layer
+    return {p: v.encode() if isinstance(v, str) else v for p, v in files.items()}  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def image_ref(docker_client: Any) -> str:
+    build_image(docker_client, TAG, [
+        'RUN ["/bin/busybox", "ln", "-s", "../usr/lib/os-release", "/etc/os-release"]',
+        f'RUN ["/bin/busybox", "rm", "-r", "/{REMOVED.rsplit("/", 1)[0]}"]',
+    ], files=_planted())
+    return TAG
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> OsvSource:
+    dumps = osv_dumps(tmp_path_factory.mktemp("osv"))
+    return OsvSource(OsvDatabase.open(str(dumps), tmp_path_factory.mktemp("cache")), "fixtures")
+
+
+def _rows(verdict: Verdict) -> set[tuple[str, str, str, str | None]]:
+    rows = set()
+    for f in verdict.findings:
+        v: dict[str, Any] = f.extra["vulnerability"]  # type: ignore[assignment]
+        rows.add((v["package"], v["id"], v["counted_as"], v["fixed_version"]))
+    return rows
+
+
+def test_engine_image_gives_exactly_the_expected_findings(image_ref: str, source: OsvSource) -> None:
+    image = open_image(image_ref)
+    inv = packages_of(image)
+    assert inv.os is not None and (inv.os.id, inv.os.version_id) == ("debian", "12")
+    assert not [p for p in inv.packages if p.path.endswith("oldlib-0.1.dist-info/METADATA")]
+    bsd = inv.find("bsdutils")[0]
+    assert (bsd.version, bsd.source_name, bsd.source_version) == \
+        ("1:2.38.1-5+deb12u3", "util-linux", "2.38.1-5+deb12u3")
+    verdict = get(CHECK_ID).evaluate(image, {"source": source})
+    assert verdict.outcome == "failed"
+    assert _rows(verdict) == EXPECTED_DEBIAN_APP
+    # Fixed below the installed version, fixed "0", withdrawn, other release, binary name:
+    ids = {r[1] for r in _rows(verdict)}
+    assert ids.isdisjoint({"DEBIAN-CVE-2099-1005", "DEBIAN-CVE-2099-1006", "DEBIAN-CVE-2099-1007",
+                           "DEBIAN-CVE-2099-1009", "DEBIAN-CVE-2099-1011", "GHSA-2099-cccc-0003"})
+
+
+def test_docker_archive_of_the_same_image_matches_the_same(image_ref: str, source: OsvSource,
+                                                           docker_client: Any, tmp_path: Path) -> None:
+    archive = save(docker_client, image_ref, tmp_path / "image.tar")
+    image = open_image(f"docker-archive:{archive}")
+    assert _rows(get(CHECK_ID).evaluate(image, {"source": source})) == EXPECTED_DEBIAN_APP
+    found = vulnerabilities_of(image, source)
+    assert {v.package.name for v in found} >= {"libc6", "libc-bin"}  # negligible, still listed
+
+
+def test_sbom_of_the_engine_image(image_ref: str, tmp_path: Path) -> None:
+    image = open_image(image_ref)
+    path = write_sbom(image, tmp_path)
+    doc = json.loads(path.read_text())
+    names = {c["name"] for c in doc["components"] if c["type"] == "library"}
+    assert {"bsdutils", "libssl3", "Requests", "lodash", "example_pkg"} <= names
+    assert "libgone1" not in names
+    assert len(names) == len(packages_of(image).packages)
