@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .manifests import RawObject
-from .model import KubeNamespace, KubeObject, Unavailable, as_map
+from .model import Container, KubeNamespace, KubeObject, Unavailable, as_map
 from .podspec import extract, template_paths
 from .policy import PolicyResolver
 from .rbac import Grant, Subject, effective_grants
@@ -77,6 +77,12 @@ class KubeCorpus:
     def pod_specs(self, **filters: Any) -> list[Mapping[str, Any]]:
         """The pod specs of :meth:`workloads` (same filters), as written."""
         return [o.pod.spec for o in self.workloads(**filters) if o.pod is not None]
+
+    def containers(self, **filters: Any) -> list[tuple[KubeObject, Container]]:
+        """Every (workload, container) pair of :meth:`workloads` (same filters): init,
+        regular and ephemeral containers."""
+        return [(o, c) for o in self.workloads(**filters) if o.pod is not None
+                for c in o.pod.containers]
 
     def namespace_labels(self, namespace: str) -> Mapping[str, Any]:
         obj = self.get("Namespace", namespace)
