@@ -67,12 +67,16 @@ class Check:
 
     def evaluate(self, model: Any, options: Mapping[str, Any] | None = None) -> Verdict:
         """Run the rule on one model; never raises for a :class:`CannotEvaluate`."""
-        merged = {**self.options, **(options or {})}
         try:
-            findings = tuple(self.func(model, **merged) if merged else self.func(model))
+            if options:
+                findings = tuple(self.func(model, **{**self.options, **options}))
+            elif self.options:
+                findings = tuple(self.func(model, **self.options))
+            else:
+                findings = tuple(self.func(model))
         except CannotEvaluate as why:
             return Verdict("skipped", (), str(why))
-        return Verdict("failed" if findings else "passed", findings)
+        return _FAILED(findings) if findings else _PASSED
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,13 @@ class Verdict:
         """The most severe of the findings' own severities and ``default``."""
         sevs = [f.severity or default for f in self.findings] or [default]
         return max(sevs, key=severity_rank)
+
+
+_PASSED = Verdict("passed")
+
+
+def _FAILED(findings: tuple[Finding, ...]) -> Verdict:
+    return Verdict("failed", findings)
 
 
 _REGISTRY: dict[str, Check] = {}

@@ -54,3 +54,35 @@ def ctrsec_compose(ctrsec_options: RunOptions, ctrsec_load_compose: Callable[...
     opts = ctrsec_options
     return _load("--ctrsec-compose", lambda: ctrsec_load_compose(
         list(opts.compose), profiles=opts.compose_profile, env_files=opts.compose_env_file))
+
+
+@pytest.fixture(scope="session")
+def ctrsec_load_container() -> Callable[..., Any]:
+    """Factory: ``ctrsec_load_container("web", url=None)`` returns a
+    :class:`~pytest_ctrsec.targets.container.Container` (inspect data, processes, files and
+    ``.host``, a testinfra Host when the container has a shell)."""
+    from .targets.container import load_container
+
+    return load_container
+
+
+@pytest.fixture(scope="session")
+def ctrsec_container(ctrsec_options: RunOptions) -> Any:
+    """The container of ``--ctrsec-container`` when it names one, else the list of them."""
+    _required(ctrsec_options, "container")
+    from .targets.container import load_containers
+
+    found = _load("--ctrsec-container", lambda: load_containers(list(ctrsec_options.container)))
+    return found[0] if len(found) == 1 else found
+
+
+@pytest.fixture(scope="session")
+def ctrsec_daemon(ctrsec_options: RunOptions) -> Any:
+    """The Docker daemon of ``--ctrsec-daemon`` (info, version, daemon.json, command line,
+    socket and file modes)."""
+    _required(ctrsec_options, "daemon")
+    from .targets.daemon import load_daemon
+
+    opts = ctrsec_options
+    url = None if opts.daemon == "local" else opts.daemon
+    return _load("--ctrsec-daemon", lambda: load_daemon(url, opts.daemon_json))

@@ -3,6 +3,7 @@ suites, and reporting. The work is done in plain modules; this file only binds t
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,9 @@ def pytest_collection(session: pytest.Session) -> None:
     except CtrsecError as err:
         raise pytest.UsageError(str(err)) from None
     set_current(state)
+    # The loaded targets live until the end: keep the collector from scanning them again and
+    # again (on a large corpus that was more than the checks themselves).
+    gc.freeze()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -144,6 +144,9 @@ class WaiverSet:
 
     waivers: tuple[Waiver, ...] = ()
 
+    def __bool__(self) -> bool:
+        return bool(self.waivers)
+
     def find(self, check_id: str, target_name: str,
              extra: Sequence[Waiver] = ()) -> Waiver | None:
         """The waiver for this result: an unexpired one first, else an expired one (so the

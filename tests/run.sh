@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need (Debian's docker.io, busybox-static
-# and skopeo; the package with its test extras), starts a Docker engine when none answers, runs
-# pytest on tests/, and stops the engine it started. Extra arguments go to pytest.
+# The project's test command: installs what the tests need (Debian's docker.io, busybox-static,
+# skopeo, docker-registry, iproute2, openssl; the package with its test extras), starts a
+# Docker engine when none answers, runs pytest on tests/, and stops the engine it started.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,10 @@ install_debian_packages() {
   command -v dockerd >/dev/null || missing+=(docker.io)
   [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
   command -v skopeo >/dev/null || missing+=(skopeo)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v unshare >/dev/null || missing+=(util-linux)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v openssl >/dev/null || missing+=(openssl)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     log "missing ${missing[*]} and not root: install them, or the engine tests skip"

@@ -1,7 +1,8 @@
 """Compose targets: one per active service (its run settings) and one for the project.
 
 ``--ctrsec-compose`` files are merged in order into one project, like
-``docker compose -f a -f b``; targets are named after the first file as the user gave it.
+``docker compose -f a -f b``; a directory stands for every project below it (see
+:mod:`.discover`). Targets are named after the project's first file as the user gave it.
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ def load_targets(opts: Any) -> list[Target]:
     """Targets of ``opts.compose`` (with ``compose_profile`` and ``compose_env_file``).
     Bad input raises the loader's :class:`~pytest_ctrsec.errors.InputError` (one line with
     file and line)."""
-    files: Sequence[str] = tuple(getattr(opts, "compose", ()) or ())
-    if not files:
-        return []
+    from .discover import projects
     from .loader import load_project
 
-    project = load_project(
-        list(files),
-        profiles=tuple(getattr(opts, "compose_profile", ()) or ()),
-        env_files=tuple(getattr(opts, "compose_env_file", ()) or ()),
-    )
-    return project_targets(project, files[0])
+    values: Sequence[str] = tuple(getattr(opts, "compose", ()) or ())
+    profiles = tuple(getattr(opts, "compose_profile", ()) or ())
+    env_files = tuple(getattr(opts, "compose_env_file", ()) or ())
+    out: list[Target] = []
+    for files in projects(values):
+        project = load_project(files, profiles=profiles, env_files=env_files)
+        out += project_targets(project, files[0])
+    return out
 
 
 def project_targets(project: ComposeProject, first_file: str, *,
