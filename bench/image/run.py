@@ -154,7 +154,8 @@ def main() -> None:
     engine, save = rows[3], rows[2]
     pairs = sorted(e / s for e, s in zip(engine["runs"], save["runs"]))  # type: ignore[arg-type]
     print(f"\nengine reader / docker save alone: best {engine['best'] / save['best']:.2f}x, "
-          f"per round {', '.join(f'{p:.2f}' for p in pairs)}")
+          f"median per round {statistics.median(pairs):.2f}x "
+          f"(rounds sorted: {', '.join(f'{p:.2f}' for p in pairs)})")
     print(f"archive reader / GNU tar nested listing (best): {rows[1]['best'] / rows[0]['best']:.2f}x")
     for r in rows[1:]:
         if r["detail"]:
