@@ -11,11 +11,13 @@ import sys
 import textwrap
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from pytest_ctrsec.errors import ConfigError, InputError, ParseError, SchemaError
 from pytest_ctrsec.targets.kube import clear_cache, load_corpora, load_manifests, load_targets
+from pytest_ctrsec.targets.kube.model import KubeObject
 from pytest_ctrsec.targets.kube.yamldocs import read_documents
 
 DEPLOYMENT = textwrap.dedent("""\
@@ -53,6 +55,12 @@ DEPLOYMENT = textwrap.dedent("""\
     """)
 
 
+def line(obj: KubeObject, *path: Any) -> int | None:
+    where = obj.locate(*path)
+    assert where is not None
+    return where.line
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,9 +84,9 @@ def test_multi_document_file_objects_lines_and_pod_template(tmp_path: Path) -> N
     assert [(c.field, c.name) for c in web.pod.containers] == [
         ("initContainers", "setup"), ("containers", "app"), ("ephemeralContainers", "debug")]
     app = web.pod.containers[1]
-    assert web.locate(*app.sc_path("privileged")).line == 19
-    assert web.locate(*app.path).line == 16
-    assert web.locate("spec", "template", "spec", "nope", "deeper").line == 11
+    assert line(web, *app.sc_path("privileged")) == 19
+    assert line(web, *app.path) == 16
+    assert line(web, "spec", "template", "spec", "nope", "deeper") == 11
     assert str(web.locate("metadata", "name")) == f"{path}:5"
 
 
@@ -118,7 +126,7 @@ def test_list_kinds_expand_with_item_lines(tmp_path: Path) -> None:
         ("Service", "a", 4), ("Service", "b", 7), ("Pod", "p", 14)]
     pod = corpus.objects[2]
     assert pod.api_version == "v1" and pod.pod is not None
-    assert pod.locate(*pod.pod.containers[0].path, "image").line == 18
+    assert line(pod, *pod.pod.containers[0].path, "image") == 18
 
 
 def test_json_list_from_kubectl(tmp_path: Path) -> None:

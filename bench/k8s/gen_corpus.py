@@ -53,7 +53,7 @@ def container(rng: random.Random, name: str, hardened: bool) -> dict[str, Any]:
     if rng.random() < 0.6:
         probe = {"httpGet": {"path": "/healthz", "port": 8080}}
         c["readinessProbe"], c["livenessProbe"] = probe, probe
-    env = [{"name": "LOG_LEVEL", "value": "info"}]
+    env: list[dict[str, Any]] = [{"name": "LOG_LEVEL", "value": "info"}]
     if rng.random() < 0.2:
         env.append({"name": "DB_PASSWORD", "value": f"pw-{rng.randrange(10**9)}-secret"})
     else:

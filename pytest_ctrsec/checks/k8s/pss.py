@@ -94,7 +94,7 @@ def active_controls(policy: PssPolicy) -> list[Control]:
 def evaluate(obj: KubeObject, key: str) -> list[Finding]:
     """Findings of control ``key`` on an object with a pod template, at its policy."""
     assert obj.pod is not None and obj.pss is not None
-    tag = {"pss": _label(obj.pss)}
+    tag: dict[str, object] = {"pss": _label(obj.pss)}
     return [Finding(message, obj.locate(*path), extra=tag)
             for message, path in CONTROLS[key].evaluate(obj.pod, obj.pss.minor)]
 
@@ -119,7 +119,7 @@ def _userns(pod: PodTemplate) -> bool:
     return pod.spec.get("hostUsers") is False
 
 
-def _pod_sc_path(pod: PodTemplate, *keys: str) -> tuple[Any, ...]:
+def _pod_sc_path(pod: PodTemplate, *keys: str | int) -> tuple[Any, ...]:
     return (*pod.spec_path, "securityContext", *keys)
 
 
@@ -202,7 +202,8 @@ _HANDLERS = ("postStart", "preStop")
 
 def _host_probes(pod: PodTemplate, minor: int) -> Iterator[Hit]:
     for c in pod.containers:
-        handlers = [((probe,), as_map(c.data.get(probe))) for probe in _PROBES]
+        handlers: list[tuple[tuple[str, ...], Mapping[str, Any] | None]] = [
+            ((probe,), as_map(c.data.get(probe))) for probe in _PROBES]
         lifecycle = as_map(c.data.get("lifecycle")) or {}
         handlers += [(("lifecycle", h), as_map(lifecycle.get(h))) for h in _HANDLERS]
         for where, handler in handlers:

@@ -97,10 +97,12 @@ class ClusterClient:
             raise TargetUnavailable(f"cluster {self.label}: GET {path} answered {status}: "
                                     f"{_status_message(body) or 'no reason given'}")
         try:
-            return json.loads(body)
+            doc = json.loads(body)
         except ValueError:
-            raise TargetUnavailable(f"cluster {self.label}: GET {path} did not answer JSON"
-                                    ) from None
+            doc = None
+        if isinstance(doc, dict):
+            return doc
+        raise TargetUnavailable(f"cluster {self.label}: GET {path} did not answer a JSON object")
 
     def _request(self, url: str) -> tuple[int, bytes]:
         import urllib3
@@ -115,7 +117,8 @@ class ClusterClient:
         elif self.config.username:
             headers["Authorization"] = self.config.get_basic_auth_token()
         try:
-            resp = self.rest.request("GET", url, headers=headers, _request_timeout=TIMEOUT)
+            resp = self.rest.request(  # type: ignore[no-untyped-call]
+                "GET", url, headers=headers, _request_timeout=TIMEOUT)
         except ApiException as err:  # older clients raise for non-2xx answers
             if err.status == 0:
                 raise TargetUnavailable(f"cluster {self.label} at {self.config.host}: "
@@ -159,7 +162,8 @@ def configure(opts: Any) -> tuple[Any, str]:
     if not os.path.isfile(path):
         raise ConfigError(f"kubeconfig {path}: no such file")
     try:
-        contexts, active = kube_config.list_kube_config_contexts(config_file=path)
+        contexts, active = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=path)
     except (ConfigException, OSError, ValueError, TypeError, KeyError, yaml.YAMLError) as err:
         raise ConfigError(f"kubeconfig {path}: {_one_line(err)}") from None
     names = [c.get("name") for c in contexts or []]
@@ -171,8 +175,8 @@ def configure(opts: Any) -> tuple[Any, str]:
         raise ConfigError(f"kubeconfig {path}: no current context; pass --ctrsec-kube-context")
     config = Configuration()
     try:
-        kube_config.load_kube_config(config_file=path, context=name, client_configuration=config,
-                                     persist_config=False)
+        kube_config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=path, context=name, client_configuration=config, persist_config=False)
     except (ConfigException, OSError, ValueError, TypeError, KeyError, yaml.YAMLError) as err:
         raise ConfigError(f"kubeconfig {path}, context {name}: {_one_line(err)}") from None
     config.retries = False  # an unreachable cluster answers at once, not after retries

@@ -216,7 +216,7 @@ def is_builtin(obj: KubeObject) -> bool:
 
 def effective_grants(corpus: KubeCorpus, subject: Subject) -> list[Grant]:
     """Every rule granted to ``subject`` by every binding of the corpus that names it."""
-    grants = []
+    grants: list[Grant] = []
     for binding in corpus.objects_of("RoleBinding") + corpus.objects_of("ClusterRoleBinding"):
         if subject not in subjects(binding):
             continue

@@ -44,7 +44,7 @@ def _expression(expr: Any, labels: Mapping[str, Any]) -> bool:
         return False
     key, op = expr.get("key"), expr.get("operator")
     values = expr.get("values") or []
-    if not isinstance(values, list):
+    if not isinstance(values, list) or not isinstance(key, str):
         return False
     wanted = {str(v) for v in values}
     present = key in labels

@@ -30,10 +30,8 @@ from yaml.resolver import Resolver
 
 from ...errors import ParseError
 
-try:  # libyaml's parser; the pure-Python one is the same API, only slower
-    from yaml.cyaml import CParser as _Parser
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import Loader as _Parser  # type: ignore[assignment]
+# libyaml's parser; without libyaml the pure-Python Loader has the same event API, slower
+_Parser: Any = getattr(yaml, "CParser", yaml.Loader)
 
 MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 200
@@ -63,7 +61,7 @@ class YamlDoc:
 
     data: Any
     line: int
-    key_lines: array
+    key_lines: array[int]
     exact: bool
     # id of each map and list -> the range of key_lines its keys take; built on first lookup
     index: dict[int, tuple[int, int]] = field(default_factory=dict, repr=False,
@@ -72,7 +70,7 @@ class YamlDoc:
 
 def read_documents(text: bytes | str, path: str) -> Iterator[YamlDoc]:
     """Every non-empty document of a YAML stream; :class:`ParseError` names path and line."""
-    parser = _Parser(text)
+    parser: Any = _Parser(text)
     try:
         parser.get_event()  # StreamStartEvent
         while not parser.check_event(ev.StreamEndEvent):
@@ -215,7 +213,7 @@ def resolve_plain(value: str) -> Any:
         return _MEMO[value]
     except KeyError:
         pass
-    tag = _RESOLVER.resolve(ScalarNode, value, (True, False))
+    tag = _RESOLVER.resolve(ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
     result = _convert(tag, value)
     if len(_MEMO) < _MEMO_MAX:
         _MEMO[value] = result
