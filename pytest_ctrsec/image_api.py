@@ -47,7 +47,8 @@ class FileView:
         fs = image.model.fs
         self._link = fs.lstat(self.path)
         resolved = fs.resolve(self.path, follow=True)
-        self._real, self._entry = resolved if resolved else (None, None)
+        self._real: str | None = resolved[0] if resolved else None
+        self._entry: Entry | None = resolved[1] if resolved else None
 
     def __repr__(self) -> str:
         return f"<FileView {self.path} {self.mode_string if self.exists else 'missing'}>"

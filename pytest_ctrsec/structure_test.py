@@ -47,7 +47,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    value = loader.construct_mapping(node, deep=True)
+    value = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     value["__line__"] = node.start_mark.line + 1
     return value
 

@@ -57,7 +57,7 @@ def docker_archive(layers: Sequence[bytes], tags: Sequence[str] = ("t/x:1",),
     names = [f"{i:064x}/layer.tar" for i in range(len(layers))]
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in zip(names, layers):
+        for name, data in zip(names, layers, strict=True):
             _add(tar, name, data)
         _add(tar, conf_name, config)
         manifest = [{"Config": conf_name, "RepoTags": list(tags), "Layers": names}]

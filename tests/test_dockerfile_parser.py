@@ -128,7 +128,8 @@ def test_loading_files_and_folders(tmp_path: Path) -> None:
 
 
 def test_heredoc_markers_in_quotes_or_arithmetic_are_not_heredocs() -> None:
-    text = 'FROM a\nRUN echo "<<EOF" && echo $((1<<2)) && cat <<EOF\nbody\nEOF\nRUN <<"X" cat\nx\nX\n'
+    text = ('FROM a\nRUN echo "<<EOF" && echo $((1<<2)) && cat <<EOF\nbody\nEOF\n'
+            'RUN <<"X" cat\nx\nX\n')
     first, second = parse(text, "D").final.instructions
     assert [h.name for h in first.heredocs] == ["EOF"] and first.line == 2
     assert [(h.name, h.expand) for h in second.heredocs] == [("X", False)] and second.line == 5

@@ -3,7 +3,6 @@ container-structure-test YAML run through it, on images built on the real engine
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,8 @@ def test_content_captured_and_read_on_demand(image: ImageHandle, docker_client: 
     assert image.file("/data/keep").text == "f\n"
     busybox = Path("/usr/bin/busybox").read_bytes()
     assert image.file("/data/hard").content == busybox  # hardlink followed in its layer
-    archive = ImageHandle(open_image(f"docker-archive:{save(docker_client, TAG, tmp_path / 'a.tar')}"))
+    saved = save(docker_client, TAG, tmp_path / "a.tar")
+    archive = ImageHandle(open_image(f"docker-archive:{saved}"))
     assert archive.file("/opq/b/new").content == b"n\n"
     assert archive.file("/data/sl").text == image.file("/etc/passwd").text
 
@@ -162,7 +162,8 @@ def test_structure_tests_run_as_tests(image: ImageHandle, tmp_path: Path) -> Non
     ("schemaVersion: '2.0.0'\nfileExistenceTests:\n  - path: /x\n", SchemaError, "has no name"),
     ("schemaVersion: '2.0.0'\nfileExistenceTests:\n  - name: a\n", SchemaError,
      "missing required field 'path'"),
-    ("schemaVersion: '2.0.0'\nfileContentTests:\n  - {name: a, path: /x, expectedContents: ['(']}\n",
+    ("schemaVersion: '2.0.0'\nfileContentTests:\n"
+     "  - {name: a, path: /x, expectedContents: ['(']}\n",
      SchemaError, "bad regular expression"),
     ("schemaVersion: [\n", ParseError, "invalid YAML"),
 ])

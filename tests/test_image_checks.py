@@ -20,7 +20,8 @@ from pytest_ctrsec.targets.image.model import Image
 
 BAD = "ctrsec-test/image-bad:latest"
 GOOD = "ctrsec-test/image-good:1.0"
-KEY = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+KEY = (b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+       b"-----END OPENSSH PRIVATE KEY-----\n")
 
 BAD_FILES = {
     "etc/passwd": b"root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\n"
@@ -97,7 +98,8 @@ EXPECTED_BAD = {
     "image.no-secret-files": ["/app/.env is a credential file by its name",
                               "/app/config/key.pem holds secret content (private-key)",
                               "/root/.ssh/id_rsa holds secret content (private-key)"],
-    "image.no-sudo": ["runs sudo: RUN true || sudo ls", "sudo binary is installed at /usr/bin/sudo"],
+    "image.no-sudo": ["runs sudo: RUN true || sudo ls",
+                      "sudo binary is installed at /usr/bin/sudo"],
     "image.no-sensitive-volumes": ["VOLUME /proc/sys exposes a kernel filesystem"],
     "image.package-cache-cleaned": ["apt lists left in the image: 1 files, 100 bytes"],
     "image.not-latest-tag": [f"referred to as {BAD}: :latest"],

@@ -64,7 +64,8 @@ CONCEPTS: dict[str, list[Variant]] = {
     "no-secrets-in-arg-env": [
         V("ENV password literal", final=("ENV DB_PASSWORD=hunter2hunter2",)),
         V("ARG token without default", final=("ARG API_TOKEN",)),
-        V("ENV GPG_KEY fingerprint", final=("ENV GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D",)),
+        V("ENV GPG_KEY fingerprint",
+          final=("ENV GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D",)),
         V("ENV AWS secret", final=("ENV AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCY",)),
         V("ENV *_FILE path", final=("ENV PASSWORD_FILE=/run/secrets/db",)),
         V("ENV URL with password", final=("ENV DATABASE_URL=postgres://app:s3cretpw@db/app",)),

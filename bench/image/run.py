@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,11 +151,12 @@ def main() -> None:
         print(f"| {r['what']:<44} | {r['best']:6.2f} | {r['median']:8.2f} | "
               f"{r['mbps']:11.0f} | {r['peak']:12.1f} |")
     engine, save = rows[3], rows[2]
-    pairs = sorted(e / s for e, s in zip(engine["runs"], save["runs"]))  # type: ignore[arg-type]
+    pairs = sorted(e / s for e, s in zip(engine["runs"], save["runs"], strict=True))  # type: ignore[arg-type]
     print(f"\nengine reader / docker save alone: best {engine['best'] / save['best']:.2f}x, "
           f"median per round {statistics.median(pairs):.2f}x "
           f"(rounds sorted: {', '.join(f'{p:.2f}' for p in pairs)})")
-    print(f"archive reader / GNU tar nested listing (best): {rows[1]['best'] / rows[0]['best']:.2f}x")
+    ratio = rows[1]["best"] / rows[0]["best"]  # type: ignore[operator]
+    print(f"archive reader / GNU tar nested listing (best): {ratio:.2f}x")
     for r in rows[1:]:
         if r["detail"]:
             print(f"{r['what']}: {r['detail']}")

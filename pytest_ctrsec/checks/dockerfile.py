@@ -222,7 +222,7 @@ def insecure_command(cmd: shell.Command) -> str | None:
 
 def piped_download(cmds: Sequence[shell.Command]) -> str | None:
     """A download whose output is piped straight into an interpreter."""
-    for here, after in zip(cmds, cmds[1:]):
+    for here, after in zip(cmds, cmds[1:], strict=False):
         if here.piped and here.program in ("curl", "wget") and after.program in shell._SHELLS:
             return f"{here.program} output is piped into {after.program}"
     return None

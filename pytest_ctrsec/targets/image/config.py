@@ -51,7 +51,7 @@ class ImageConfig:
 
     @property
     def healthcheck_disabled(self) -> bool:
-        return bool(self.healthcheck) and self.healthcheck[0].upper() == "NONE"
+        return self.healthcheck is not None and self.healthcheck[:1] in (("NONE",), ("none",))
 
     @classmethod
     def from_bytes(cls, raw: bytes, label: str) -> ImageConfig:

@@ -35,8 +35,9 @@ def read_file(source: ImageSource, layer: int, path: str) -> bytes | None:
     if source.kind == OCI:
         layout = OciLayout(source.location, source.location, source.name)
         blob = layout.blob_path(layout.layers[layer])
-        with open(blob, "rb") as fh:
-            return find_member(FileWindow(fh, 0, fh.seek(0, 2)), source.location, path)
+        with open(blob, "rb") as blob_fh:
+            return find_member(FileWindow(blob_fh, 0, blob_fh.seek(0, 2)), source.location,
+                               path)
     if source.kind == ARCHIVE:
         archive, fh = open_archive(source.location, source.location, source.name)
         with fh:

@@ -19,12 +19,12 @@ from ...engine import get_client
 from ...errors import InputError, TargetUnavailable
 from .archive import ScanResult, open_archive, scan_stream
 from .config import ImageConfig
+from .enginestream import save_stream
 from .fsindex import Entry, FileIndex
 from .layers import ANALYSIS_VERSION, SCAN_LIMIT_DEFAULT
 from .model import ImageData
 from .oci import OciLayout
 from .source import ARCHIVE, ENGINE, OCI, ImageSource
-from .enginestream import save_stream
 from .streams import ChunkSource
 
 _CACHE_FORMAT = 1
@@ -73,9 +73,9 @@ def _load_archive(source: ImageSource, settings: LoadSettings) -> ImageData:
             from .streams import FileWindow, decompressed
             size = fh.seek(0, 2)
             src = FileWindow(fh, 0, size)
-            result = scan_stream(decompressed(src, src.read(512), label), label,
-                                 settings.scan_limit, source.name)
-            return _finish(result.config, result, None, label, result.repo_tags)
+            streamed = scan_stream(decompressed(src, src.read(512), label), label,
+                                   settings.scan_limit, source.name)
+            return _finish(streamed.config, streamed, None, label, streamed.repo_tags)
         key = _key(archive.config, settings)
         with _cached(settings.cache_dir, key) as (cached, store):
             result = None if cached else archive.scan(settings.scan_limit)

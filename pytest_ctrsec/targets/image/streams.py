@@ -223,7 +223,7 @@ class ZstdSource(_Decompressing):
             raise ParseError("layer is zstd-compressed; install pytest-ctrsec[zstd] "
                              "(the zstandard package) to read it", label) from None
         self._reader = zstandard.ZstdDecompressor().stream_reader(
-            _AsFile(parent), read_across_frames=True)
+            _AsFile(parent), read_across_frames=True)  # type: ignore[arg-type]
         self._error = zstandard.ZstdError
 
     def _more(self) -> bytes:
