@@ -271,3 +271,15 @@ def test_yaml_reader_scalars_merge_keys_and_aliases() -> None:
     assert doc.data == {"a": {"b": 1, "c": True}, "d": {"b": 1, "c": "no"}, "e": "2024-01-01",
                         "f": "80", "g": 16, "h": None}
     assert not doc.exact  # merges make key order differ: lines fall back to the document's
+
+
+def test_size_cap_and_devices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_ctrsec.targets.kube import manifests
+
+    (tmp_path / "tree").mkdir()
+    write(tmp_path, "tree/ok.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n")
+    (tmp_path / "tree" / "zero.yaml").symlink_to("/dev/zero")  # skipped: not a regular file
+    assert [o.name for o in load_manifests((str(tmp_path / "tree"),)).objects] == ["s"]
+    monkeypatch.setattr(manifests, "MAX_BYTES", 1024 * 1024)
+    with pytest.raises(InputError, match="larger than 1 MiB"):
+        load_manifests(("/dev/zero",))  # named explicitly it is read, up to the cap

@@ -21,6 +21,7 @@ from .yamldocs import YamlDoc, key_line, read_documents
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN_NAME = "<stdin>"
+MAX_BYTES = 256 * 1024 * 1024  # one manifest stream; a cluster dump of 5,000 objects is ~5 MB
 _HINTS = {
     "kustomization.yaml": "a Kustomize file: pipe `kubectl kustomize DIR` into --ctrsec-k8s=-",
     "kustomization.yml": "a Kustomize file: pipe `kubectl kustomize DIR` into --ctrsec-k8s=-",
@@ -61,7 +62,7 @@ def read_stdin(stdin: BinaryIO | None = None) -> bytes:
     """All of standard input (pytest must not be capturing it)."""
     try:
         stream = stdin if stdin is not None else sys.stdin.buffer
-        return stream.read()
+        return _capped(stream, STDIN_NAME)
     except (OSError, AttributeError, ValueError) as err:
         raise InputError(f"cannot read standard input: {err}", STDIN_NAME) from None
 
@@ -69,10 +70,21 @@ def read_stdin(stdin: BinaryIO | None = None) -> bytes:
 def read_file(path: Path, shown: str) -> Iterator[RawObject]:
     """The objects of one manifest file (YAML or JSON)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = _capped(stream, shown)
     except OSError as err:
         raise InputError(f"cannot read: {err.strerror or err}", shown) from None
     return read_text(data, shown)
+
+
+def _capped(stream: BinaryIO, shown: str) -> bytes:
+    """All of a stream, or an :class:`InputError` past :data:`MAX_BYTES` (a device or an
+    endless pipe must not fill the memory)."""
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise InputError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB; split the manifests",
+                         shown)
+    return data
 
 
 def read_text(text: bytes | str, shown: str) -> Iterator[RawObject]:
@@ -160,8 +172,9 @@ def _files(given: str) -> Iterator[tuple[Path, str]]:
     for dirpath, dirnames, filenames in os.walk(path, onerror=_walk_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.endswith(SUFFIXES) and not name.startswith("."):
-                full = Path(dirpath, name)
+            full = Path(dirpath, name)
+            # regular files only: a device or FIFO found in a tree is not a manifest
+            if name.endswith(SUFFIXES) and not name.startswith(".") and full.is_file():
                 yield full, os.path.join(given, os.path.relpath(full, path))
 
 
