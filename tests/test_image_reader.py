@@ -174,3 +174,67 @@ def test_whiteout_drops_captured_bytes(tmp_path: Path) -> None:
     upper = layer([M("etc/.wh.shadow")])
     fs = _load(tmp_path, docker_archive([lower, upper]))
     assert fs.lstat("etc/shadow") is None and fs.data("etc/shadow") is None
+
+
+def test_compressed_layer_bomb_stays_small_in_memory(tmp_path: Path) -> None:
+    import gzip
+    import tracemalloc
+
+    big = tarfile.TarInfo("zeros")
+    big.size = 64 << 20
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+
+        class Zeros(io.RawIOBase):
+            left = big.size
+
+            def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+                n = min(len(b), self.left)
+                b[:n] = bytes(n)
+                self.left -= n
+                return n
+
+        tar.addfile(big, Zeros())
+    packed = gzip.compress(buf.getvalue(), compresslevel=9)
+    assert len(packed) < 1 << 20
+    tracemalloc.start()
+    fs = _load(tmp_path, docker_archive([packed], config=config_for([packed])))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert fs.lstat("zeros").size == 64 << 20
+    assert peak < 16 << 20  # the 64 MiB file passed through in bounded steps
+
+
+def test_concurrent_loads_share_one_read(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from pytest_ctrsec.targets.image import archive
+
+    path = tmp_path / "a.tar"
+    path.write_bytes(docker_archive([layer([M("etc", "dir"), M("etc/passwd", data=b"1")])]))
+    log = tmp_path / "scans.log"
+    original = archive.SeekableArchive.scan
+
+    def counted(self: archive.SeekableArchive, scan_limit: int) -> object:
+        with open(log, "a") as fh:
+            fh.write("scan\n")
+        return original(self, scan_limit)
+
+    archive.SeekableArchive.scan = counted  # type: ignore[method-assign]
+    try:
+        ctx = multiprocessing.get_context("fork")
+        procs = [ctx.Process(target=_load_cached, args=(str(path), str(tmp_path / "cache")))
+                 for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    finally:
+        archive.SeekableArchive.scan = original  # type: ignore[method-assign]
+    assert log.read_text() == "scan\n"
+
+
+def _load_cached(path: str, cache: str) -> None:
+    image = open_image(f"docker-archive:{path}", LoadSettings(cache_dir=Path(cache)))
+    assert image.fs.data("etc/passwd") == b"1"
