@@ -14,13 +14,13 @@ and is refused unless running was allowed (``--ctrsec-allow-run``).
 from __future__ import annotations
 
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import CannotEvaluate, TargetUnavailable
 from .targets.image.config import HistoryEntry, ImageConfig
-from .targets.image.content import read_file
+from .targets.image.content import read_files
 from .targets.image.fsindex import Entry
 from .targets.image.model import Image
 from .targets.image.source import ENGINE
@@ -147,12 +147,20 @@ class FileView:
             return entry.data
         if entry.size == 0:
             return b""
-        real = entry.linkname or self._real or ""
-        data = read_file(self._image.model.source, entry.layer, real)
+        key = self.where
+        assert key is not None
+        data = self._image.read_contents([key]).get(key)
         if data is None:
             raise TargetUnavailable(f"{self.path}: not found again in layer {entry.layer} of "
                                     f"{self._image.ref}")
         return data
+
+    @property
+    def where(self) -> tuple[int, str] | None:
+        """``(layer number, real path)`` that holds this file's bytes (hardlinks followed)."""
+        if self._entry is None or not self._entry.is_file:
+            return None
+        return self._entry.layer, self._entry.linkname or self._real or ""
 
     @property
     def text(self) -> str:
@@ -165,6 +173,7 @@ class ImageHandle:
     def __init__(self, model: Image, allow_run: bool = False) -> None:
         self.model = model
         self.allow_run = allow_run
+        self._contents: dict[tuple[int, str], bytes] = {}
 
     def __repr__(self) -> str:
         return f"<ctrsec image {self.ref}>"
@@ -206,6 +215,28 @@ class ImageHandle:
 
     def exists(self, path: str) -> bool:
         return self.file(path).exists
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Read the bytes of several files in one pass over the image (for files the layer
+        pass did not keep; from the engine each pass streams the whole image)."""
+        keys = []
+        for path in paths:
+            entry = self.model.fs.stat(path)
+            where = self.file(path).where
+            if entry is not None and entry.data is None and entry.size and where is not None:
+                keys.append(where)
+        self.read_contents(keys)
+
+    def read_contents(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], bytes]:
+        """Bytes of ``(layer, real path)`` pairs, read once and kept."""
+        missing: dict[int, set[str]] = {}
+        wanted = list(keys)
+        for layer, path in wanted:
+            if (layer, path) not in self._contents:
+                missing.setdefault(layer, set()).add(path)
+        if missing:
+            self._contents.update(read_files(self.model.source, missing))
+        return {k: self._contents[k] for k in wanted if k in self._contents}
 
     def files(self, pattern: str) -> list[FileView]:
         """Paths matching a glob (``*`` within a directory, ``**`` across), sorted."""

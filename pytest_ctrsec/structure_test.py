@@ -36,6 +36,12 @@ class StructureTest:
     path: str
     line: int
     run: Callable[[ImageHandle], None]
+    reads: tuple[str, ...] = ()  # files whose content the test reads
+
+    @property
+    def needs_run(self) -> bool:
+        """Whether the test starts a container (``commandTests``)."""
+        return self.kind == "commandTests"
 
     @property
     def test_id(self) -> str:
@@ -71,6 +77,12 @@ def load_structure_tests(path: str | Path) -> list[StructureTest]:
     if not isinstance(doc, dict):
         raise SchemaError("expected a mapping with schemaVersion and tests", name, 1)
     return _tests(doc, name)
+
+
+def prefetch(tests: Sequence[StructureTest], image: ImageHandle) -> None:
+    """Read every file the tests will read in one pass over the image (call before running
+    them: from the engine each pass streams the whole image)."""
+    image.prefetch(p for t in tests for p in t.reads)
 
 
 def _tests(doc: dict[str, Any], path: str) -> list[StructureTest]:
@@ -114,7 +126,8 @@ def _one(kind: str, item: Any, path: str, global_env: dict[str, str]) -> Structu
         runner = builders[kind](item)
     except (KeyError, TypeError, re.error) as err:
         raise SchemaError(f"{kind} {name!r}: {_why(err)}", path, line) from None
-    return StructureTest(str(name), kind, path, line or 1, runner)
+    reads = (str(item["path"]),) if kind == "fileContentTests" else ()
+    return StructureTest(str(name), kind, path, line or 1, runner, reads)
 
 
 def _why(err: Exception) -> str:

@@ -204,3 +204,30 @@ def test_a_broken_image_is_read_once(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="not a tar archive"):
             model.fs  # noqa: B018
     assert calls == [1]
+
+
+def test_prefetch_reads_several_files_in_one_pass(image: ImageHandle, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_ctrsec import image_api, structure_test
+
+    calls: list[dict[int, set[str]]] = []
+    real = image_api.read_files
+
+    def counting(source: Any, wants: dict[int, set[str]]) -> dict[tuple[int, str], bytes]:
+        calls.append(wants)
+        return real(source, wants)
+
+    monkeypatch.setattr(image_api, "read_files", counting)
+    fresh = ImageHandle(image.model)
+    path = tmp_path / "cst.yaml"
+    path.write_text("schemaVersion: '2.0.0'\nfileContentTests:\n"
+                    "  - {name: a, path: /opq/b/new, expectedContents: ['n']}\n"
+                    "  - {name: b, path: /data/keep, expectedContents: ['f']}\n"
+                    "  - {name: c, path: /etc/passwd, expectedContents: ['root']}\n")
+    tests = structure_test.load_structure_tests(path)
+    assert [t.reads for t in tests] == [("/opq/b/new",), ("/data/keep",), ("/etc/passwd",)]
+    structure_test.prefetch(tests, fresh)
+    for t in tests:
+        t.run(fresh)
+    assert len(calls) == 1 and sorted(p for ps in calls[0].values() for p in ps) == [
+        "data/keep", "opq/b/new"]  # /etc/passwd was captured by the layer pass
