@@ -48,27 +48,33 @@ def steps(config: ImageConfig) -> list[Step]:
             for i, h in enumerate(config.history, 1)]
 
 
+def _build_args(text: str) -> tuple[tuple[str, ...], str]:
+    """Split ``|2 A=1 B=2 rest`` into the build args and the rest."""
+    match = _BUILD_ARGS.match(text)
+    if not match:
+        return (), text
+    words = text[match.end():].split(" ")
+    count = int(match.group(1))
+    return tuple(words[:count]), " ".join(words[count:])
+
+
 def parse_step(number: int, created_by: str, empty_layer: bool = False) -> Step:
     text = created_by.strip()
     if text.endswith("# buildkit"):
         text = text[:-len("# buildkit")].rstrip()
-    build_args: list[str] = []
-    match = _BUILD_ARGS.match(text)
-    if match:
-        words = text[match.end():].split(" ")
-        count = int(match.group(1))
-        build_args, text = words[:count], " ".join(words[count:])
+    build_args, text = _build_args(text)
     shell = _SHELL_PREFIX.match(text)
     if shell:
         rest = text[shell.end():]
         if rest.startswith("#(nop)"):
             keyword, _, args = rest[len("#(nop)"):].strip().partition(" ")
-            return Step(number, keyword.upper(), args.strip(), empty_layer, tuple(build_args))
-        return Step(number, "RUN", rest, empty_layer, tuple(build_args))
+            return Step(number, keyword.upper(), args.strip(), empty_layer, build_args)
+        return Step(number, "RUN", rest, empty_layer, build_args)
     keyword, _, args = text.partition(" ")
     if keyword.upper() in KNOWN and keyword.isupper():
-        args = args.strip()
-        if keyword == "RUN":
-            args = _SHELL_PREFIX.sub("", args, count=1)
-        return Step(number, keyword, args, empty_layer, tuple(build_args))
-    return Step(number, "RUN", text, empty_layer, tuple(build_args))  # exec-form RUN argv
+        if keyword == "RUN":  # BuildKit: "RUN [|N A=1 ...] /bin/sh -c script"
+            run_args, script = _build_args(args.strip())
+            script = _SHELL_PREFIX.sub("", script, count=1)
+            return Step(number, "RUN", script, empty_layer, run_args)
+        return Step(number, keyword, args.strip(), empty_layer, build_args)
+    return Step(number, "RUN", text, empty_layer, build_args)  # exec-form RUN argv
