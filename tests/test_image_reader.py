@@ -238,3 +238,34 @@ def test_concurrent_loads_share_one_read(tmp_path: Path) -> None:
 def _load_cached(path: str, cache: str) -> None:
     image = open_image(f"docker-archive:{path}", LoadSettings(cache_dir=Path(cache)))
     assert image.fs.data("etc/passwd") == b"1"
+
+
+def test_layers_deduplicated_by_symlink_in_the_archive(tmp_path: Path) -> None:
+    """``docker save`` writes an identical layer once and links the others to it."""
+    import gzip
+    import json
+
+    first = layer([M("a", data=b"1")])
+    second = layer([M("b", data=b"2")])
+    config = config_for([first, second, first])
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("1/layer.tar", first), ("2/layer.tar", second),
+                           ("c.json", config)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("3/layer.tar")
+        link.type, link.linkname = tarfile.SYMTYPE, "../1/layer.tar"
+        tar.addfile(link)
+        manifest = json.dumps([{"Config": "c.json", "RepoTags": None,
+                                "Layers": ["1/layer.tar", "2/layer.tar", "3/layer.tar"]}])
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(manifest)
+        tar.addfile(info, io.BytesIO(manifest.encode()))
+    raw = buf.getvalue()
+    plain = _load(tmp_path, raw)
+    assert [(p, e.layer) for p, e in plain] == [("a", 2), ("b", 1)]
+    streamed = tmp_path / "s"
+    streamed.mkdir()
+    assert _load(streamed, gzip.compress(raw)).entries() == plain.entries()
