@@ -19,6 +19,7 @@ from .secretscan import scan_content
 from .streams import Source, decompressed
 from .tarreader import TarReader
 
+_UNUSUAL = re.compile(r"^[./]|/$|//|/\.\.?(?:/|$)")
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 
@@ -50,6 +51,8 @@ class LayerSummary:
 
 def normalise(name: str, label: str) -> str:
     """A member name as a relative path inside the root (``""`` for the root itself)."""
+    if name and not _UNUSUAL.search(name):
+        return name  # already a clean relative path: the common case
     path = posixpath.normpath(name.lstrip("/") or ".")
     if path == ".":
         return ""

@@ -16,9 +16,14 @@ _AWS_ID = re.compile(rb"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z2-7]{16}(?![A-Z0-9])")
 _AWS_SECRET = re.compile(rb"(?i)aws_secret_access_key\s*[=:]\s*[\"']?[A-Za-z0-9/+]{40}")
 
 
+_HINTS = re.compile(rb"PRIVATE KEY|PuTTY-User-Key-File|AKIA|ASIA|ws_secret")
+
+
 def scan_content(data: bytes) -> tuple[str, ...]:
     """Kinds of secret found in ``data``: ``private-key``, ``pgp-private-key``,
     ``aws-credentials``; empty when none."""
+    if not _HINTS.search(data):
+        return ()
     hits: list[str] = []
     if b"PRIVATE KEY" in data:
         if _PRIVATE_KEY.search(data):

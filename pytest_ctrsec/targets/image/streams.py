@@ -7,8 +7,10 @@ source skips with ``seek`` so file archives are never read where nothing is need
 
 from __future__ import annotations
 
+import io
+import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, Protocol
 
 from ...errors import ParseError
@@ -16,6 +18,7 @@ from ...errors import ParseError
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _SKIP_CHUNK = 1 << 16
+_BLOCK = 1 << 16
 
 
 class Source(Protocol):
@@ -25,19 +28,31 @@ class Source(Protocol):
 
 
 class FileWindow:
-    """``length`` bytes of a seekable file starting at ``start`` (no read past the end)."""
+    """``length`` bytes of a seekable file starting at ``start`` (no read past the end).
+
+    Reads go through ``os.pread`` in blocks of :data:`_BLOCK`, so many small reads (tar
+    headers) cost one system call per block, and skipping file data costs nothing."""
 
     def __init__(self, fh: BinaryIO, start: int, length: int) -> None:
-        self._fh = fh
+        self._pread = _preader(fh)
         self._pos = start
         self._left = length
+        self._buf = b""
+        self._buf_pos = 0  # file offset of self._buf[0]
 
     def read(self, n: int) -> bytes:
         n = min(n, self._left)
         if n <= 0:
             return b""
-        self._fh.seek(self._pos)
-        data = self._fh.read(n)
+        off = self._pos - self._buf_pos
+        if 0 <= off and off + n <= len(self._buf):
+            data = self._buf[off:off + n]
+        elif n >= _BLOCK:
+            data = self._pread(n, self._pos)
+        else:
+            want = min(max(_BLOCK, n), self._left)
+            self._buf, self._buf_pos = self._pread(want, self._pos), self._pos
+            data = self._buf[:n]
         self._pos += len(data)
         self._left -= len(data)
         return data
@@ -51,6 +66,19 @@ class FileWindow:
     def tell(self) -> int:
         """The absolute file offset of the next byte."""
         return self._pos
+
+
+def _preader(fh: BinaryIO) -> Callable[[int, int], bytes]:
+    """``read(n, offset)`` for a real file (``os.pread``) or any seekable file object."""
+    try:
+        fd = fh.fileno()
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        def seek_read(n: int, offset: int) -> bytes:
+            fh.seek(offset)
+            return fh.read(n)
+
+        return seek_read
+    return lambda n, offset: os.pread(fd, n, offset)
 
 
 class ChunkSource:

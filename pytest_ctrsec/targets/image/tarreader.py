@@ -9,6 +9,7 @@ The stdlib ``tarfile`` stays the oracle in the tests.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from ...errors import ParseError
 from .streams import Source
 
 BLOCK = 512
+_ZERO = bytes(BLOCK)
 _META_LIMIT = 1 << 20  # pax / long-name payloads above this are hostile, not real
 _KINDS = {b"0": "file", b"\x00": "file", b"7": "file", b"1": "hardlink", b"2": "symlink",
           b"3": "char", b"4": "block", b"5": "dir", b"6": "fifo", b"S": "file"}
@@ -36,8 +38,17 @@ class Member:
     stored: int  # bytes of data in the archive after the header
 
 
+# name mode uid gid size mtime chksum typeflag linkname magic version uname gname
+# devmajor devminor prefix (ustar; GNU keeps its extra fields in the prefix area)
+_HEADER = struct.Struct("100s8s8s8s12s12s8sc100s6s2s32s32s8s8s155s12s")
+
+
 def _num(field: bytes, label: str) -> int:
     """An octal (or GNU base-256) numeric header field."""
+    try:
+        return int(field.rstrip(b"\x00 ") or b"0", 8)  # the common case, at C speed
+    except ValueError:
+        pass
     if field[:1] and field[0] & 0x80:
         value = int.from_bytes(field[1:], "big")
         return value - (1 << (8 * len(field) - 8)) if field[0] & 0x40 else value
@@ -59,7 +70,7 @@ def _checksum_ok(block: bytes) -> bool:
         stored = _num(block[148:156], "")
     except ParseError:
         return False
-    unsigned = sum(block[:148]) + 256 + sum(block[156:])
+    unsigned = sum(block) - sum(block[148:156]) + 256
     return stored == unsigned or stored == unsigned - 2 * sum(b for b in block if b > 127)
 
 
@@ -141,13 +152,11 @@ class TarReader:
             raise ParseError("truncated archive (a member's data ends early)", self._label)
         self._left = self._pad = 0
 
-    def _block(self) -> bytes | None:
-        block = self._src.read(BLOCK)
+    def _short(self, block: bytes) -> bool:
+        """A header read that came back short: the end (false), or a truncated archive."""
         if not block:
-            return None
-        if len(block) < BLOCK:
-            raise ParseError("truncated archive (a header ends early)", self._label)
-        return block
+            return False
+        raise ParseError("truncated archive (a header ends early)", self._label)
 
     def _payload(self, size: int) -> bytes:
         if size > _META_LIMIT:
@@ -161,14 +170,16 @@ class TarReader:
         first = True
         pax: dict[str, str] = {}
         longname = longlink = None
+        src = self._src
         while True:
-            self._finish_member()
-            block = self._block()
-            if block is None:
+            if self._left or self._pad:
+                self._finish_member()
+            block = src.read(BLOCK)
+            if len(block) != BLOCK and not self._short(block):
                 if first:
                     raise ParseError("empty archive (not a tar)", self._label)
                 return  # EOF without the end-of-archive blocks: accepted, like GNU tar
-            if block == bytes(BLOCK):
+            if block == _ZERO:
                 return
             if not _checksum_ok(block):
                 what = "not a tar archive" if first else "corrupt tar header (bad checksum)"
@@ -189,7 +200,8 @@ class TarReader:
                 else:
                     longlink = _text(data)
                 continue
-            member = self._member(block, flag, size, {**self._global, **pax}, longname, longlink)
+            merged = {**self._global, **pax} if self._global or pax else pax
+            member = self._member(block, flag, size, merged, longname, longlink)
             pax, longname, longlink = {}, None, None
             self._left, self._pad = member.stored, _padded(member.stored) - member.stored
             if flag in (b"V", b"M"):
@@ -198,11 +210,13 @@ class TarReader:
 
     def _member(self, block: bytes, flag: bytes, size: int, pax: dict[str, str],
                  longname: str | None, longlink: str | None) -> Member:
-        name = _text(block[0:100])
-        if block[257:263] == b"ustar\x00" and block[345:346] != b"\x00":
-            name = _text(block[345:500]) + "/" + name
+        (name_b, mode_b, uid_b, gid_b, _, mtime_b, _, _, link_b, magic, _, _, _, _, _,
+         prefix_b, _) = _HEADER.unpack(block)
+        name = _text(name_b)
+        if magic == b"ustar\x00" and prefix_b[:1] != b"\x00":
+            name = _text(prefix_b) + "/" + name
         name = pax.get("path") or longname or name
-        linkname = pax.get("linkpath") or longlink or _text(block[157:257])
+        linkname = pax.get("linkpath") or longlink or _text(link_b)
         kind = _KINDS.get(flag, "file")
         if kind == "file" and flag in (b"0", b"\x00") and name.endswith("/"):
             kind = "dir"  # pre-POSIX archives mark directories by the trailing slash
@@ -214,10 +228,11 @@ class TarReader:
             real = _num(block[483:495], self._label)
         if kind in ("dir", "symlink", "hardlink", "char", "block", "fifo"):
             real = 0
-        uid = self._pax_int(pax["uid"]) if "uid" in pax else _num(block[108:116], self._label)
-        gid = self._pax_int(pax["gid"]) if "gid" in pax else _num(block[116:124], self._label)
-        mtime = _pax_time(pax["mtime"]) if "mtime" in pax else _num(block[136:148], self._label)
-        mode = _num(block[100:108], self._label) & 0o7777
+        label = self._label
+        uid = self._pax_int(pax["uid"]) if "uid" in pax else _num(uid_b, label)
+        gid = self._pax_int(pax["gid"]) if "gid" in pax else _num(gid_b, label)
+        mtime = _pax_time(pax["mtime"]) if "mtime" in pax else _num(mtime_b, label)
+        mode = _num(mode_b, label) & 0o7777
         return Member(name, kind, mode, uid, gid, real, linkname, mtime, stored)
 
     def _pax_int(self, text: str) -> int:
