@@ -283,3 +283,13 @@ def test_size_cap_and_devices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(manifests, "MAX_BYTES", 1024 * 1024)
     with pytest.raises(InputError, match="larger than 1 MiB"):
         load_manifests(("/dev/zero",))  # named explicitly it is read, up to the cap
+
+
+def test_libyaml_parser_is_used_when_available() -> None:
+    """The pure-Python parser is ~15x slower: a silent fallback would ruin large corpora."""
+    import yaml
+
+    from pytest_ctrsec.targets.kube import yamldocs
+
+    if getattr(yaml, "__with_libyaml__", False):
+        assert yamldocs._Parser.__module__ == "yaml._yaml"

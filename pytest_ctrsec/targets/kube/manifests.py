@@ -79,12 +79,19 @@ def read_file(path: Path, shown: str) -> Iterator[RawObject]:
 
 def _capped(stream: BinaryIO, shown: str) -> bytes:
     """All of a stream, or an :class:`InputError` past :data:`MAX_BYTES` (a device or an
-    endless pipe must not fill the memory)."""
-    data = stream.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise InputError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB; split the manifests",
-                         shown)
-    return data
+    endless pipe must not fill the memory). Read in chunks: asking for the cap at once
+    would allocate it."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > MAX_BYTES:
+            raise InputError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB; split the "
+                             "manifests", shown)
+        chunks.append(chunk)
 
 
 def read_text(text: bytes | str, shown: str) -> Iterator[RawObject]:

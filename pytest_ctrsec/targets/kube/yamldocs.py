@@ -31,7 +31,11 @@ from yaml.resolver import Resolver
 from ...errors import ParseError
 
 # libyaml's parser; without libyaml the pure-Python Loader has the same event API, slower
-_Parser: Any = getattr(yaml, "CParser", yaml.Loader)
+_Parser: Any
+try:
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _Parser = yaml.Loader
 
 MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 200
