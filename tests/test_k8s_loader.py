@@ -293,3 +293,22 @@ def test_libyaml_parser_is_used_when_available() -> None:
 
     if getattr(yaml, "__with_libyaml__", False):
         assert yamldocs._Parser.__module__ == "yaml._yaml"
+
+
+def test_namespace_filter_on_manifests(tmp_path: Path) -> None:
+    """Only objects of the named namespaces are judged; the rest stays as context."""
+    path = write(tmp_path, "mixed.yaml", DEPLOYMENT + textwrap.dedent("""\
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: other, namespace: elsewhere}
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRole
+        metadata: {name: reader}
+        """))
+    targets = load_targets(SimpleNamespace(k8s=(str(path),), namespace=("shop",)))
+    assert [t.label for t in targets] == ["shop/Deployment/web", "shop/ConfigMap/settings",
+                                          "shop"]
+    corpus = load_corpora(SimpleNamespace(k8s=(str(path),), namespace=("shop",)))[0]
+    assert corpus.get("ClusterRole", "reader") is not None  # still there to resolve bindings

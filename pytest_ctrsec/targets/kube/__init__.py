@@ -4,8 +4,9 @@
 themselves (for the ``ctrsec_k8s`` fixture). Both read each input once per process: a corpus
 is cached under the options that shape it, so standard input is read only once.
 
-Options read (with ``getattr`` and a default): ``k8s`` (inputs), ``kube_context``,
-``kubeconfig``, ``namespace`` (live), ``profile`` and ``pss_version`` (Pod Security level and
+Options read (with ``getattr`` and a default): ``k8s`` (inputs), ``kube_context`` and
+``kubeconfig`` (live), ``namespace`` (only objects of these namespaces are judged; a live
+cluster is listed in them only), ``profile`` and ``pss_version`` (Pod Security level and
 version), ``k8s_pod_template`` (custom kinds), ``no_annotation_waivers``.
 """
 

@@ -33,7 +33,9 @@ class KubeCorpus:
         self.live = live
         self.objects: list[KubeObject] = []
         self.unavailable: list[Unavailable] = []
-        self.context_kinds: set[str] = set()  # read to resolve references, not judged
+        # --ctrsec-namespace: only objects of these namespaces are judged; the others (and
+        # cluster-scoped ones) stay in the corpus to resolve references
+        self.scope: frozenset[str] | None = None
         self._by_kind: dict[str, list[KubeObject]] = {}
         self._by_kind_ns: dict[tuple[str, str], list[KubeObject]] = {}
         self._by_key: dict[tuple[str, str, str], KubeObject] = {}
@@ -106,6 +108,10 @@ class KubeCorpus:
         """Every rule bound to a subject (``User``, ``Group`` or ``ServiceAccount``)."""
         return effective_grants(self, Subject(kind, name, namespace))
 
+    def judged(self, namespace: str) -> bool:
+        """Whether objects of ``namespace`` are judged ("" for cluster-scoped and unset)."""
+        return self.scope is None or namespace in self.scope
+
     def forbidden(self, kind: str) -> str | None:
         """Why objects of ``kind`` could not be read from the cluster, if they could not."""
         for item in self.unavailable:
@@ -136,6 +142,8 @@ def build_corpus(raws: Iterable[RawObject], opts: Any, label: str, *,
               for r in raws if r.kind == "Namespace"}
     resolver = PolicyResolver(opts, labels)
     corpus = KubeCorpus(label, live=live)
+    scope = tuple(getattr(opts, "namespace", ()) or ())
+    corpus.scope = frozenset(scope) if scope else None
     for item in raws:
         corpus.add(_object(item, paths, resolver, corpus))
     return corpus

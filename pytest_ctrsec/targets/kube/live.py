@@ -4,7 +4,7 @@ Read verbs only: discovery (``/api/v1``, ``/apis``, each group's preferred versi
 ``list`` of the kinds the checks need, paged with ``limit`` and ``continue``. With
 ``--ctrsec-namespace`` the namespaced kinds are listed in those namespaces only, and the
 cluster-scoped kinds are read for context (ClusterRoles a RoleBinding refers to) without
-being judged. A kind the user may not list (403) becomes an :class:`Unavailable` entry, so
+being judged (:meth:`KubeCorpus.judged`). A kind the user may not list (403) becomes an :class:`Unavailable` entry, so
 every check of that kind skips naming the kind and the API server's reason. Objects a loaded
 controller owns (the ReplicaSets of a Deployment, the Pods of a ReplicaSet, the Jobs of a
 CronJob) are left out: their controller is judged instead.
@@ -45,7 +45,6 @@ WANTED: tuple[tuple[str, str], ...] = (
     ("rbac.authorization.k8s.io", "ClusterRole"),
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
 )
-_CONTEXT_ONLY_WHEN_FILTERED = frozenset({"ClusterRole", "ClusterRoleBinding"})
 
 
 @dataclass(frozen=True)
@@ -221,8 +220,6 @@ def read_cluster(client: ClusterClient, opts: Any, label: str,
     corpus = build_corpus(raws, opts, label, live=True)
     corpus.unavailable.extend(Unavailable(u.kind, u.namespace, u.reason, u.source, u.workload,
                                           corpus) for u in unavailable)
-    if namespaces:
-        corpus.context_kinds.update(_CONTEXT_ONLY_WHEN_FILTERED)
     return corpus
 
 

@@ -13,9 +13,10 @@ from .waivers import waiver_annotations
 def corpus_targets(corpus: KubeCorpus, *, waivers: bool = True) -> list[Target]:
     """Every target of the corpus, objects first, in the order they were read."""
     targets = [object_target(obj, corpus, waivers) for obj in corpus.objects
-               if obj.kind not in corpus.context_kinds]
+               if corpus.judged(obj.namespace)]
     targets += [unavailable_target(item, corpus) for item in corpus.unavailable]
-    targets += [namespace_target(ns, corpus, waivers) for ns in corpus.namespaces()]
+    targets += [namespace_target(ns, corpus, waivers) for ns in corpus.namespaces()
+                if corpus.judged(ns.name)]
     return targets
 
 
