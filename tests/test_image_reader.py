@@ -269,3 +269,54 @@ def test_layers_deduplicated_by_symlink_in_the_archive(tmp_path: Path) -> None:
     streamed = tmp_path / "s"
     streamed.mkdir()
     assert _load(streamed, gzip.compress(raw)).entries() == plain.entries()
+
+
+def _engine25_archive(layers: list[bytes], config: bytes) -> bytes:
+    """The layout of ``docker save`` from Engine 25 on: OCI blobs plus manifest.json."""
+    import hashlib
+    import json
+
+    def blob(data: bytes) -> str:
+        return "blobs/sha256/" + hashlib.sha256(data).hexdigest()
+
+    members = [(blob(x), x) for x in layers] + [(blob(config), config)]
+    manifest = json.dumps([{"Config": blob(config), "RepoTags": ["t/x:25"],
+                            "Layers": [blob(x) for x in layers]}]).encode()
+    members += [("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
+                ("manifest.json", manifest)]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in sorted(members):  # blobs before the JSON that names them
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
+def test_engine25_save_layout_with_compressed_layers(tmp_path: Path, compression: str) -> None:
+    import gzip
+
+    zstandard = pytest.importorskip("zstandard") if compression == "zstd" else None
+    plain = [layer([M("etc", "dir"), M("etc/passwd", data=b"root:x:0:0::/:/bin/sh\n")]),
+             layer([M("etc/.wh.passwd"), M("app", data=b"x" * 3000)])]
+    packed = {"gzip": [gzip.compress(x) for x in plain],
+              "zstd": [zstandard.ZstdCompressor().compress(x) for x in plain] if zstandard
+              else [], "none": plain}[compression]
+    raw = _engine25_archive(packed, config_for(plain))
+    seekable = _load(tmp_path, raw)
+    assert [p for p, _ in seekable] == ["app", "etc"]
+    streamed_dir = tmp_path / "s"
+    streamed_dir.mkdir()
+    assert _load(streamed_dir, gzip.compress(raw)).entries() == seekable.entries()
+
+
+def test_zstd_layer_without_the_extra_says_what_to_install(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    zstandard = pytest.importorskip("zstandard")
+    packed = zstandard.ZstdCompressor().compress(layer([M("a", data=b"1")]))
+    monkeypatch.setitem(sys.modules, "zstandard", None)
+    with pytest.raises(ParseError, match=r"pytest-ctrsec\[zstd\]"):
+        _load(tmp_path, docker_archive([packed], config=config_for([packed])))
