@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -119,8 +118,7 @@ class SeekableArchive:
         return ScanResult(self.config, index, self.item.repo_tags)
 
 
-def scan_stream(src: Source, label: str, scan_limit: int, want: str | None = None,
-                progress: Callable[[str], None] | None = None) -> ScanResult:
+def scan_stream(src: Source, label: str, scan_limit: int, want: str | None = None) -> ScanResult:
     """One pass over a streamed ``docker save`` archive."""
     outer = TarReader(src, label)
     summaries: dict[str, LayerSummary] = {}

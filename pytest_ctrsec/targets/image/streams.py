@@ -119,28 +119,6 @@ class ChunkSource:
         return done
 
 
-class Window:
-    """At most ``length`` bytes of another source (a layer inside a streamed archive)."""
-
-    def __init__(self, parent: Source, length: int) -> None:
-        self._parent = parent
-        self._left = length
-
-    def read(self, n: int) -> bytes:
-        data = self._parent.read(min(n, self._left)) if self._left > 0 else b""
-        self._left -= len(data)
-        return data
-
-    def skip(self, n: int) -> int:
-        done = self._parent.skip(min(n, self._left)) if self._left > 0 else 0
-        self._left -= done
-        return done
-
-    def drain(self) -> None:
-        """Skip what the consumer left unread, so the parent is at the window's end."""
-        self.skip(self._left)
-
-
 class _Decompressing:
     """Shared buffering for decompressors: ``_more()`` returns the next decompressed bytes."""
 
