@@ -139,6 +139,7 @@ def test_python_and_npm_metadata() -> None:
         "app/node_modules/hint/package.json": package_json("hint", None),
     }
     inv = inventory(fs_from(files))
+    assert len(inv) == 7 and inv.names() == {p.name for p in inv}
     got = sorted((p.type, p.name, p.version, p.purl) for p in inv.packages)
     assert got == [
         ("npm", "@babel/core", "7.22.0", "pkg:npm/%40babel/core@7.22.0"),

@@ -21,13 +21,24 @@ from ..catalog import check
 from ..errors import CannotEvaluate, ConfigError
 from ..findings import Finding
 from ..targets.image.model import Image
-from ..vulns import VulnSource, Vulnerability
+from ..vulns import VulnSource, Vulnerability, source_from_options
 from ..vulns.severity import AS_FINDING, rank
 from ..waivers import Waiver
 
 CHECK_ID = "image.no-known-vulnerabilities"
 THRESHOLDS = ("critical", "high", "medium", "low", "negligible")
 _SHOWN_UNSCANNED = 3
+
+
+def runtime_options(opts: object, waivers: Sequence[Waiver] = (),
+                    cache_dir: str | None = None) -> dict[str, object]:
+    """The options the plugin adds to this check's configured ones: the vulnerability source
+    of ``--ctrsec-vulndb``/``--ctrsec-scan-report`` (opened, and indexed on first use, once per
+    process; a bad database or report is a ConfigError) and the waivers that accept single
+    advisories. Users set ``min_severity``, ``only_fixed`` and ``unknown_severity`` with
+    ``--ctrsec-check-option``."""
+    accepted = tuple(w for w in waivers if w.check.startswith(CHECK_ID + "/"))
+    return {"source": source_from_options(opts, cache_dir), "accepted": accepted}
 
 
 def accepted_by(vuln: Vulnerability, target: str, accepted: Sequence[Waiver],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -61,6 +62,15 @@ class Inventory:
     os: OsInfo | None
     packages: tuple[Package, ...]
     problems: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[Package]:
+        return iter(self.packages)
+
+    def __len__(self) -> int:
+        return len(self.packages)
+
+    def names(self) -> set[str]:
+        return {p.name for p in self.packages}
 
     def of_type(self, kind: str) -> tuple[Package, ...]:
         return tuple(p for p in self.packages if p.type == kind)

@@ -60,38 +60,41 @@ def _char_order(c: str) -> int:
     return ord(c) + 256
 
 
-def verrevcmp(a: str, b: str) -> int:
-    """Compare two upstream versions or two revisions: -1, 0 or 1."""
-    i = j = 0
-    while i < len(a) or j < len(b):
-        # Non-digit run: character by character, where the end of a run sorts after "~"
-        # and before everything else.
-        while (i < len(a) and not _digit(a[i])) or (j < len(b) and not _digit(b[j])):
-            ca = _char_order(a[i]) if i < len(a) and not _digit(a[i]) else 0
-            cb = _char_order(b[j]) if j < len(b) and not _digit(b[j]) else 0
-            if ca != cb:
-                return -1 if ca < cb else 1
+_END = ((0,), 0)  # how dpkg reads a string that has ended: an empty run, then the number 0
+
+
+def _part_key(text: str) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """A tuple that orders like dpkg's verrevcmp: (non-digit run, number) pairs, each run a
+    tuple of character ranks closed by the end rank 0. Trailing pairs equal to :data:`_END`
+    are dropped and one is appended, so an ended string meets the other's next pair the way
+    dpkg's loop does (after the first pair, no real pair can equal it)."""
+    pairs: list[tuple[tuple[int, ...], int]] = []
+    i = 0
+    while i < len(text) or not pairs:
+        start = i
+        while i < len(text) and not _digit(text[i]):
             i += 1
-            j += 1
-        # Digit run: as a number (leading zeros do not count).
-        si = i
-        while i < len(a) and _digit(a[i]):
+        run = (*(_char_order(c) for c in text[start:i]), 0)
+        start = i
+        while i < len(text) and _digit(text[i]):
             i += 1
-        sj = j
-        while j < len(b) and _digit(b[j]):
-            j += 1
-        na, nb = int(a[si:i] or 0), int(b[sj:j] or 0)
-        if na != nb:
-            return -1 if na < nb else 1
-    return 0
+        pairs.append((run, int(text[start:i] or 0)))
+    while len(pairs) > 1 and pairs[-1] == _END:
+        pairs.pop()
+    return (*pairs, _END)
+
+
+@functools.lru_cache(maxsize=65536)
+def sort_key(version: str) -> tuple[int, tuple[object, ...], tuple[object, ...]]:
+    """A key whose tuple order is dpkg's order (equal keys for dpkg-equal versions)."""
+    v = parse(version)
+    return (v.epoch, _part_key(v.upstream), _part_key(v.revision))
 
 
 def compare(a: str, b: str) -> int:
     """-1, 0 or 1 as dpkg --compare-versions would order ``a`` and ``b``."""
-    pa, pb = parse(a), parse(b)
-    if pa.epoch != pb.epoch:
-        return -1 if pa.epoch < pb.epoch else 1
-    return verrevcmp(pa.upstream, pb.upstream) or verrevcmp(pa.revision, pb.revision)
+    ka, kb = sort_key(a), sort_key(b)
+    return (ka > kb) - (ka < kb)  # type: ignore[operator]
 
 
 def valid(version: str) -> bool:

@@ -77,7 +77,7 @@ class OsvDatabase:
                 if ecosystem not in index.ecosystems:
                     continue
                 for hit in index.query(ecosystem, name):
-                    rid, mod = str(hit.record["id"]), str(hit.record.get("modified", ""))
+                    rid, mod = hit.id, hit.modified
                     have = chosen.get(rid)
                     if have is None or mod > have[0]:
                         chosen[rid] = (mod, no, [hit])

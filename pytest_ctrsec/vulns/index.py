@@ -1,50 +1,100 @@
 """The SQLite index of one OSV dump: built once per content hash, then only queried.
 
-Each record is stored once (its identity, aliases, severity and summary), and each of its
-``affected`` entries under ``(ecosystem, package name)``, the key a scan asks for. Building
-writes a temporary file and renames it, so concurrent runs (pytest-xdist workers) never see a
-half-built index.
+Each record is stored once (id, aliases, summary), and each of its ``affected`` entries under
+``(ecosystem, package name)``, the key a scan asks for, already digested: the ranges in a
+compact text form and the entry's severity (CVSS vector, Debian urgency ...) computed at
+build time, so matching decodes no JSON. Building writes a temporary file and renames it, so
+concurrent runs (pytest-xdist workers) never see a half-built index.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ConfigError
 from .dumps import Dump, records
 from .ecosystems import query_name
+from .osv import Range, pack_ranges, unpack_ranges
+from .severity import Severity, of_record
 
-FORMAT = "1"  # bump when the schema or what is stored changes
+FORMAT = "3"  # bump when the schema or what is stored changes
+# Records are first staged in temporary tables (so a newer copy of an id can replace an older
+# one), then written once into ``hits``, clustered by its key: a query reads adjacent pages.
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE records(rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, modified TEXT NOT NULL,
-                     withdrawn TEXT, doc TEXT NOT NULL);
-CREATE TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, rid INTEGER NOT NULL,
-                      entry TEXT NOT NULL);
+CREATE TEMP TABLE records(rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+                          modified TEXT NOT NULL, withdrawn TEXT, aliases TEXT NOT NULL,
+                          summary TEXT NOT NULL);
+CREATE TEMP TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, rid INTEGER NOT NULL,
+                           seq INTEGER NOT NULL, ranges TEXT NOT NULL, versions TEXT,
+                           severity TEXT NOT NULL, severity_source TEXT NOT NULL, score REAL);
+CREATE TABLE hits(ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL,
+                  seq INTEGER NOT NULL, modified TEXT NOT NULL, withdrawn TEXT,
+                  aliases TEXT NOT NULL, summary TEXT NOT NULL, ranges TEXT NOT NULL,
+                  versions TEXT, severity TEXT NOT NULL, severity_source TEXT NOT NULL,
+                  score REAL, PRIMARY KEY (ecosystem, name, id, seq)) WITHOUT ROWID;
 """
-_KEEP = ("id", "modified", "published", "withdrawn", "aliases", "upstream", "related", "summary",
-         "severity", "database_specific")
+_FINISH = """
+INSERT INTO hits SELECT a.ecosystem, a.name, r.id, a.seq, r.modified, r.withdrawn, r.aliases,
+       r.summary, a.ranges, a.versions, a.severity, a.severity_source, a.score
+  FROM temp.affected a JOIN temp.records r ON r.rid = a.rid
+ ORDER BY a.ecosystem, a.name, r.id, a.seq;
+"""
+_SEP = "\x1f"
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One ``affected`` entry of one record, for the package asked about."""
+class Hit(NamedTuple):
+    """One ``affected`` entry of one record, for the package asked about: the stored row,
+    decoded on access (most rows only need their ranges)."""
 
-    record: Mapping[str, Any]  # id, aliases, upstream, summary, severity, ... (no affected)
-    entry: Mapping[str, Any]
-    ecosystem: str
-    name: str
-    withdrawn: bool = False
+    id: str
+    aliases_text: str
+    summary: str
+    modified: str
+    withdrawn_at: str | None
+    ranges_text: str
+    versions_text: str | None
+    level: str
+    severity_source: str
+    score: float | None
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Aliases and upstream ids, CVEs first."""
+        return tuple(self.aliases_text.split(_SEP)) if self.aliases_text else ()
+
+    @property
+    def ranges(self) -> tuple[Range, ...]:
+        return unpack_ranges(self.ranges_text)
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return tuple(self.versions_text.split(_SEP)) if self.versions_text else ()
+
+    @property
+    def severity(self) -> Severity:
+        return _severity(self.level, self.severity_source, self.score)
+
+    @property
+    def withdrawn(self) -> bool:
+        return bool(self.withdrawn_at)
 
 
 def index_path(cache_dir: Path, fingerprint: str) -> Path:
     return cache_dir / f"osv-{fingerprint[:40]}-v{FORMAT}.sqlite"
+
+
+def aliases_of(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """Aliases and upstream ids (a DEBIAN-CVE record's CVE is in ``upstream``), CVEs first."""
+    ids = [str(x) for key in ("aliases", "upstream") for x in record.get(key) or ()]
+    unique = [i for i in dict.fromkeys(ids) if i != record.get("id")]
+    return tuple(sorted(unique, key=lambda i: (not i.startswith("CVE-"), i)))
 
 
 def build(dump: Dump, target: Path) -> int:
@@ -55,7 +105,7 @@ def build(dump: Dump, target: Path) -> int:
     try:
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         count, ecosystems = _load(conn, dump)
-        conn.execute("CREATE INDEX affected_key ON affected(ecosystem, name)")
+        conn.executescript(_FINISH)
         conn.executemany("INSERT INTO meta VALUES (?, ?)", [
             ("format", FORMAT), ("source", dump.label), ("records", str(count)),
             ("ecosystems", json.dumps(sorted(ecosystems)))])
@@ -100,18 +150,29 @@ def _insert(conn: sqlite3.Connection, doc: Mapping[str, Any], ecosystems: set[st
             return False
         conn.execute("DELETE FROM affected WHERE rid = ?", (rid_row[0],))
         conn.execute("DELETE FROM records WHERE rid = ?", (rid_row[0],))
-    kept = {k: doc[k] for k in _KEEP if k in doc}
-    cur = conn.execute("INSERT INTO records(id, modified, withdrawn, doc) VALUES (?, ?, ?, ?)",
-                       (doc["id"], modified, doc.get("withdrawn"), json.dumps(kept)))
+    cur = conn.execute(
+        "INSERT INTO records(id, modified, withdrawn, aliases, summary) VALUES (?, ?, ?, ?, ?)",
+        (doc["id"], modified, doc.get("withdrawn"), _SEP.join(aliases_of(doc)),
+         str(doc.get("summary") or "")[:300]))
     rows = []
-    for entry in doc.get("affected") or ():
+    for seq, entry in enumerate(doc.get("affected") or ()):
         pkg = (entry.get("package") or {}) if isinstance(entry, dict) else {}
         eco, name = str(pkg.get("ecosystem", "")), str(pkg.get("name", ""))
-        if eco and name:
-            ecosystems.add(eco)
-            rows.append((eco, query_name(eco, name), cur.lastrowid, json.dumps(entry)))
-    conn.executemany("INSERT INTO affected VALUES (?, ?, ?, ?)", rows)
+        if not (eco and name):
+            continue
+        ecosystems.add(eco)
+        sev = of_record(doc, entry)
+        versions = [str(v) for v in entry.get("versions") or ()]
+        rows.append((eco, query_name(eco, name), cur.lastrowid, seq,
+                     pack_ranges(entry.get("ranges") or ()),
+                     _SEP.join(versions) if versions else None, sev.level, sev.source, sev.score))
+    conn.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return rid_row is None
+
+
+@functools.lru_cache(maxsize=4096)
+def _severity(level: str, source: str, score: float | None) -> Severity:
+    return Severity(level, source, score)
 
 
 class Index:
@@ -127,10 +188,9 @@ class Index:
 
     def query(self, ecosystem: str, name: str) -> Iterator[Hit]:
         rows = self.conn.execute(
-            "SELECT r.doc, r.withdrawn, a.entry FROM affected a JOIN records r ON r.rid = a.rid "
-            "WHERE a.ecosystem = ? AND a.name = ?", (ecosystem, name))
-        for doc, withdrawn, entry in rows:
-            yield Hit(json.loads(doc), json.loads(entry), ecosystem, name, bool(withdrawn))
+            "SELECT id, aliases, summary, modified, withdrawn, ranges, versions, severity, "
+            "severity_source, score FROM hits WHERE ecosystem = ? AND name = ?", (ecosystem, name))
+        return map(Hit._make, rows)
 
     def close(self) -> None:
         self.conn.close()

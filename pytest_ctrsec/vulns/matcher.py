@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from ..inventory.model import Inventory, Package
-from ..versions import comparator
+from ..versions import Comparator, comparator
 from .database import OsvDatabase
 from .ecosystems import lookup
 from .index import Hit
 from .model import FIXED, NOT_FIXED, ScanResult, Vulnerability
-from .osv import evaluate
-from .severity import of_record, rank
+from .osv import Verdict, evaluate_ranges
+from .severity import rank
 
 
 def match(inv: Inventory, db: OsvDatabase) -> ScanResult:
@@ -32,9 +31,7 @@ def match(inv: Inventory, db: OsvDatabase) -> ScanResult:
             groups[(key[0], key[1])].append((pkg, key[2]))
     found: list[Vulnerability] = []
     for (eco, name), members in groups.items():
-        hits = db.query(eco, name)
-        for pkg, version in members:
-            found.extend(_judge(pkg, eco, name, version, hits, unscanned))
+        found.extend(_judge_group(eco, name, members, db.query(eco, name), unscanned))
     unscanned += [f"{why}: {_names(names)}" for why, names in skipped.items()]
     scanned = sum(len(m) for m in groups.values())
     return ScanResult(tuple(sorted(found, key=_order)), tuple(unscanned), scanned, "osv")
@@ -55,52 +52,75 @@ def _order(v: Vulnerability) -> tuple[int, str, str]:
     return (-rank(v.severity), v.package.name, v.id)
 
 
-def _judge(pkg: Package, eco: str, name: str, version: str, hits: Sequence[Hit],
-           problems: list[str]) -> list[Vulnerability]:
+def _judge_group(eco: str, name: str, members: Sequence[tuple[Package, str]],
+                 hits: Sequence[Hit], problems: list[str]) -> list[Vulnerability]:
+    """The binaries of one source package usually share its version: judge each distinct
+    version once."""
     cmp = comparator(eco)
     if cmp is None:
-        problems.append(f"{pkg.name}: no version ordering for {eco}")
+        problems.append(f"{name}: no version ordering for {eco}")
         return []
-    if not cmp.valid(version):
-        problems.append(f"{pkg.name} {version}: not a valid {eco} version; not checked")
-        return []
-    by_record: dict[str, list[Vulnerability]] = {}
-    for hit in hits:
-        verdict = evaluate(hit.entry, version, cmp)
-        if verdict.error:
-            problems.append(f"{hit.record.get('id')}: {verdict.error}; not applied to {pkg.name}")
-        if not verdict.affected:
+    judged: dict[str, list[tuple[Hit, Verdict]]] = {}
+    out: list[Vulnerability] = []
+    for pkg, version in members:
+        if not cmp.valid(version):
+            problems.append(f"{pkg.name} {version}: not a valid {eco} version; not checked")
             continue
-        sev = of_record(hit.record, hit.entry)
-        by_record.setdefault(str(hit.record["id"]), []).append(Vulnerability(
-            id=str(hit.record["id"]), package=pkg, aliases=_aliases(hit.record), ecosystem=eco,
-            compared_name=name, compared_version=version, fixed_version=verdict.fixed,
-            fix_state=FIXED if verdict.fixed else NOT_FIXED, severity=sev.level,
-            severity_source=sev.source, score=sev.score,
-            summary=str(hit.record.get("summary", "")), last_affected=verdict.last_affected))
-    return merge_aliases([vs[0] for vs in by_record.values()])
+        if version not in judged:
+            judged[version] = _affecting(hits, version, cmp, name, problems)
+        out.extend(merge_aliases(_vulnerability(pkg, eco, name, version, hit, verdict)
+                                 for hit, verdict in judged[version]))
+    return out
 
 
-def _aliases(record: Mapping[str, Any]) -> tuple[str, ...]:
-    """Aliases and upstream ids (a DEBIAN-CVE record's CVE is in ``upstream``), CVEs first."""
-    ids = [str(x) for key in ("aliases", "upstream") for x in record.get(key) or ()]
-    unique = [i for i in dict.fromkeys(ids) if i != record.get("id")]
-    return tuple(sorted(unique, key=lambda i: (not i.startswith("CVE-"), i)))
+def _affecting(hits: Sequence[Hit], version: str, cmp: Comparator, name: str,
+               problems: list[str]) -> list[tuple[Hit, Verdict]]:
+    out = []
+    seen: set[str] = set()
+    for hit in hits:
+        verdict = evaluate_ranges(hit.ranges, hit.versions, version, cmp)
+        if verdict.error:
+            problems.append(f"{hit.id}: {verdict.error}; not applied to {name} {version}")
+        if verdict.affected and hit.id not in seen:
+            seen.add(hit.id)  # a record with two entries for one package counts once
+            out.append((hit, verdict))
+    return out
+
+
+def _vulnerability(pkg: Package, eco: str, name: str, version: str, hit: Hit,
+                   verdict: Verdict) -> Vulnerability:
+    return Vulnerability(
+        id=hit.id, package=pkg, aliases=hit.aliases, ecosystem=eco, compared_name=name,
+        compared_version=version, fixed_version=verdict.fixed,
+        fix_state=FIXED if verdict.fixed else NOT_FIXED, severity=hit.severity.level,
+        severity_source=hit.severity.source, score=hit.severity.score, summary=hit.summary,
+        last_affected=verdict.last_affected)
 
 
 def merge_aliases(vulns: Iterable[Vulnerability]) -> list[Vulnerability]:
     """One vulnerability per advisory for a package: records that name each other (a DSA and
     the DEBIAN-CVE of its CVE, a PYSEC and its GHSA) become one, keeping the nearest fix and
-    the highest severity."""
-    merged: list[Vulnerability] = []
+    the highest severity. Linear in the number of records (an id -> slot index)."""
+    slots: list[Vulnerability | None] = []
+    where: dict[str, int] = {}
     for v in vulns:
-        twin = next((m for m in merged if set(m.ids) & set(v.ids)), None)
-        if twin is None:
-            merged.append(v)
-            continue
-        merged.remove(twin)
-        merged.append(_combine(twin, v))
-    return merged
+        hits = sorted({where[i] for i in v.ids if i in where})
+        if not hits:
+            slots.append(v)
+            home = len(slots) - 1
+        else:
+            home, current = hits[0], v
+            for slot in hits:
+                twin = slots[slot]
+                assert twin is not None
+                current = _combine(twin, current)
+                slots[slot] = None
+            slots[home] = current
+        merged = slots[home]
+        assert merged is not None
+        for i in merged.ids:
+            where[i] = home
+    return [v for v in slots if v is not None]
 
 
 def merge_per_package(vulns: Iterable[Vulnerability]) -> tuple[Vulnerability, ...]:

@@ -17,6 +17,10 @@ from typing import Any
 
 from ..versions import COMPARATORS, Comparator, InvalidVersion
 
+Event = tuple[str, str]  # (kind, version) with "0" kept as written
+Range = tuple[str, tuple[Event, ...]]  # (type, events)
+_RANGE_SEP, _EVENT_SEP, _KV_SEP = "\x1d", "\x1f", "\x1e"
+
 _EVENT_ORDER = {"introduced": 0, "fixed": 1, "last_affected": 1, "limit": 2}
 _MIN, _MAX = "", "*"  # event versions "0" (before every version) and limit "*"
 
@@ -59,14 +63,54 @@ def _cmp_event_versions(cmp: Comparator, a: str, b: str) -> int:
     return cmp.compare(a, b)
 
 
-def _events(raw: Sequence[Mapping[str, Any]]) -> list[_Event]:
+def parse_ranges(raw: Sequence[Mapping[str, Any]]) -> tuple[Range, ...]:
+    """An entry's ``ranges`` as plain tuples (unknown event kinds dropped)."""
     out = []
-    for event in raw:
-        for kind, value in event.items():
-            if kind in _EVENT_ORDER:
-                text = str(value)
-                out.append(_Event(kind, _MIN if text == "0" else text))
-    return out
+    for rng in raw:
+        events = tuple((str(kind), str(value)) for event in rng.get("events") or ()
+                       for kind, value in event.items() if kind in _EVENT_ORDER)
+        out.append((str(rng.get("type", "")), events))
+    return tuple(out)
+
+
+def pack_ranges(raw: Sequence[Mapping[str, Any]]) -> str:
+    """The compact text form the index stores (no JSON to decode when matching)."""
+    return _RANGE_SEP.join(
+        _EVENT_SEP.join([kind, *(f"{k}{_KV_SEP}{v}" for k, v in events)])
+        for kind, events in parse_ranges(raw))
+
+
+@functools.lru_cache(maxsize=65536)
+def unpack_ranges(text: str) -> tuple[Range, ...]:
+    out: list[Range] = []
+    for part in text.split(_RANGE_SEP) if text else ():
+        kind, *events = part.split(_EVENT_SEP)
+        out.append((kind, tuple(_event(e) for e in events)))
+    return tuple(out)
+
+
+def _event(text: str) -> Event:
+    kind, _, value = text.partition(_KV_SEP)
+    return kind, value
+
+
+def _events(raw: Sequence[Event]) -> list[_Event]:
+    return [_Event(kind, _MIN if value == "0" else value) for kind, value in raw]
+
+
+def _simple(cmp: Comparator, version: str, events: Sequence[Event]) -> Verdict | None:
+    """The shapes nearly every distribution record has: ``introduced 0`` alone (unfixed) or
+    followed by one ``fixed``; one comparison instead of the general walk."""
+    if not events or events[0] != ("introduced", "0"):
+        return None
+    if len(events) == 1:
+        return Verdict(True)
+    if len(events) == 2 and events[1][0] == "fixed":
+        fixed = events[1][1]
+        if fixed == "0":
+            return NOT_AFFECTED
+        return Verdict(True, fixed) if cmp.compare(version, fixed) < 0 else NOT_AFFECTED
+    return None
 
 
 def _in_range(cmp: Comparator, version: str, events: list[_Event]) -> Verdict:
@@ -104,18 +148,25 @@ def _listed(cmp: Comparator, version: str, versions: Sequence[Any]) -> bool:
 
 
 def evaluate(entry: Mapping[str, Any], version: str, ecosystem_cmp: Comparator) -> Verdict:
-    """The verdict of one ``affected`` entry for an installed ``version``."""
+    """The verdict of one ``affected`` entry (as in the OSV JSON) for an installed ``version``."""
+    return evaluate_ranges(parse_ranges(entry.get("ranges") or ()),
+                           tuple(str(v) for v in entry.get("versions") or ()), version,
+                           ecosystem_cmp)
+
+
+def evaluate_ranges(ranges: Sequence[Range], versions: Sequence[str], version: str,
+                    ecosystem_cmp: Comparator) -> Verdict:
+    """:func:`evaluate` on an entry already digested (as the index stores it)."""
     hits: list[Verdict] = []
     try:
-        for rng in entry.get("ranges") or ():
-            kind = rng.get("type")
+        for kind, events in ranges:
             if kind not in ("ECOSYSTEM", "SEMVER"):
                 continue
             cmp = COMPARATORS["semver"] if kind == "SEMVER" else ecosystem_cmp
-            verdict = _in_range(cmp, version, _events(rng.get("events") or ()))
+            verdict = _simple(cmp, version, events) or _in_range(cmp, version, _events(events))
             if verdict.affected:
                 hits.append(verdict)
-        if not hits and _listed(ecosystem_cmp, version, entry.get("versions") or ()):
+        if not hits and _listed(ecosystem_cmp, version, versions):
             hits.append(Verdict(True))
     except InvalidVersion as err:
         return Verdict(False, error=str(err))

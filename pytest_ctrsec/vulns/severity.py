@@ -4,6 +4,7 @@ Ubuntu's priority, GitHub's database severity), else ``unknown``."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,7 @@ def rank(level: str) -> int:
     return len(LEVELS) - LEVELS.index(level) if level in LEVELS else 0
 
 
+@functools.lru_cache(maxsize=4096)
 def from_cvss(kind: str, vector: str) -> Severity | None:
     """The base severity of one OSV ``severity`` entry, or ``None`` when malformed."""
     try:
