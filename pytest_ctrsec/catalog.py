@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import CannotEvaluate, ConfigError
+from .errors import CannotEvaluate, ConfigError, CtrsecError
 from .findings import SEVERITIES, Finding, severity_rank
 
 CheckFunc = Callable[..., Iterable[Finding]]
@@ -76,6 +76,10 @@ class Check:
                 findings = tuple(self.func(model))
         except CannotEvaluate as why:
             return Verdict("skipped", (), str(why))
+        except CtrsecError as err:
+            # The target could not be read (an image the engine lost, a broken archive):
+            # an error of this target, said in one line, not a crash of the run.
+            return Verdict("error", (), str(err))
         return _FAILED(findings) if findings else _PASSED
 
 
@@ -83,7 +87,7 @@ class Check:
 class Verdict:
     """The outcome of one check on one model."""
 
-    outcome: str  # "passed", "failed" or "skipped"
+    outcome: str  # "passed", "failed", "skipped" or "error"
     findings: tuple[Finding, ...] = ()
     reason: str = ""
 

@@ -86,3 +86,53 @@ def ctrsec_daemon(ctrsec_options: RunOptions) -> Any:
     opts = ctrsec_options
     url = None if opts.daemon == "local" else opts.daemon
     return _load("--ctrsec-daemon", lambda: load_daemon(url, opts.daemon_json))
+
+
+def _targets(kind: str) -> list[Any]:
+    """The loaded targets of a model type in this process (the bundled checks' own)."""
+    from .session import current
+
+    state = current()
+    return list(state.targets.get(kind, [])) if state else []
+
+
+@pytest.fixture(scope="session")
+def ctrsec_image(ctrsec_options: RunOptions) -> Any:
+    """The image of ``--ctrsec-image`` as an :class:`~pytest_ctrsec.image_api.ImageHandle`
+    (``file()``, ``files()``, ``config``, ``history``, ``user``; ``run()`` only with
+    ``--ctrsec-allow-run``), or a list of them when several were given. The bundled checks'
+    analysis is reused, so the image is read once."""
+    _required(ctrsec_options, "image")
+    from .image_api import ImageHandle
+    from .targets.image import load_targets
+
+    targets = _targets("image") or _load("--ctrsec-image", lambda: load_targets(ctrsec_options))
+    handles = [ImageHandle(t.model, allow_run=ctrsec_options.allow_run) for t in targets]
+    return handles[0] if len(handles) == 1 else handles
+
+
+@pytest.fixture(scope="session")
+def ctrsec_load_image(ctrsec_options: RunOptions) -> Callable[..., Any]:
+    """Factory: ``ctrsec_load_image("app:1")`` (or ``docker-archive:PATH``, ``oci:PATH``)
+    returns an :class:`~pytest_ctrsec.image_api.ImageHandle`."""
+    from .image_api import ImageHandle
+    from .targets.image import open_image, settings_from
+
+    def load(ref: str) -> Any:
+        return ImageHandle(open_image(ref, settings_from(ctrsec_options)),
+                           allow_run=ctrsec_options.allow_run)
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def ctrsec_dockerfile(ctrsec_options: RunOptions) -> Any:
+    """The parsed Dockerfile of ``--ctrsec-dockerfile`` (stages, instructions with lines), or a
+    list when several were given."""
+    _required(ctrsec_options, "dockerfile")
+    from .targets.dockerfile import load_targets
+
+    targets = _targets("dockerfile") or _load("--ctrsec-dockerfile",
+                                              lambda: load_targets(ctrsec_options))
+    models = [t.model for t in targets]
+    return models[0] if len(models) == 1 else models

@@ -4,6 +4,7 @@ suites, and reporting. The work is done in plain modules; this file only binds t
 from __future__ import annotations
 
 import gc
+import tempfile
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 
 from .errors import CtrsecError
-from .options import (RunOptions, flag, ini_name, ini_type, option_fields, profile_definitions,
-                      resolve, severity_overrides)
+from .options import (RunOptions, check_options, flag, ini_name, ini_type, option_fields,
+                      profile_definitions, resolve, severity_overrides)
 from .outcomes import RESULTS_KEY, error_results
 from .report import sarif
 from .report.log import ResultLog, below_threshold, summary_lines, waiver_lines
@@ -63,9 +64,18 @@ def _validated(opts: RunOptions) -> WaiverSet:
     try:
         severity_overrides(opts)
         profile_definitions(opts)
+        check_options(opts)
         return load_waivers(opts)
     except CtrsecError as err:
         raise pytest.UsageError(str(err)) from None
+
+
+def _cache_dir(config: pytest.Config) -> str:
+    """pytest's cache folder (shared by xdist workers), or a temporary one without it."""
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return str(cache.mkdir("ctrsec"))
+    return str(Path(tempfile.gettempdir()) / "pytest-ctrsec-cache")
 
 
 def _options(config: pytest.Config) -> RunOptions:
@@ -80,14 +90,20 @@ def _options(config: pytest.Config) -> RunOptions:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session: pytest.Session) -> None:
-    state = SessionState(session.config.stash[OPTIONS_KEY])
+    state = SessionState(session.config.stash[OPTIONS_KEY], cache_dir=_cache_dir(session.config))
+    # The loaded targets live until the end: keep the collector from scanning the growing
+    # heap again and again while they are built, and from scanning them afterwards (on a
+    # large corpus that was more than the checks themselves).
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         state.load()
     except CtrsecError as err:
         raise pytest.UsageError(str(err)) from None
+    finally:
+        if was_enabled:
+            gc.enable()
     set_current(state)
-    # The loaded targets live until the end: keep the collector from scanning them again and
-    # again (on a large corpus that was more than the checks themselves).
     gc.freeze()
 
 

@@ -7,12 +7,16 @@ the plan when pytest imports them.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from typing import Any
+
 from .catalog import Check, registry
-from .options import RunOptions, profile_definitions, severity_overrides
+from .errors import ConfigError
+from .options import RunOptions, check_options, profile_definitions, severity_overrides
 from .runner import Unit, plan
 from .selection import select
 from .targets import Target
@@ -45,9 +49,13 @@ class SessionState:
     units: dict[str, list[Unit]] = field(default_factory=dict)  # by check id
     overrides: list[tuple[str, str]] = field(default_factory=list)
 
+    structure_tests: list[Any] = field(default_factory=list)  # container-structure-test cases
+    cache_dir: str | None = None  # where expensive analyses are shared (xdist workers too)
+    options_by_check: dict[str, dict[str, object]] = field(default_factory=dict)
+
     def check_options(self, check_id: str) -> dict[str, object] | None:
-        """Per-check option values from configuration (none yet beyond the defaults)."""
-        return None
+        """Option values configured for this check (``--ctrsec-check-option``)."""
+        return self.options_by_check.get(check_id)
 
     def severity_of(self, check: Check) -> str:
         """The check's severity after configured overrides (the last matching one wins)."""
@@ -59,22 +67,23 @@ class SessionState:
         for kind, (module, wanted) in LOADERS.items():
             if not wanted(self.options):
                 continue
-            for target in load_kind(kind, module, self.options):
+            for target in load_kind(kind, module, self.options, self.cache_dir):
                 self.targets.setdefault(target.model_type, []).append(target)
         opts = self.options
         self.overrides = severity_overrides(opts)
+        self.options_by_check = check_options(opts)
         if self.waivers is None:
             self.waivers = None if opts.strict else load_waivers(opts)
         chosen = select(registry().values(), opts.profile, opts.select, opts.ignore,
                         profile_definitions(opts))
         self.checks = {c.id: c for c in chosen}
         self.units = plan(chosen, self.targets, opts.granularity, opts.max_items)
+        self.structure_tests = structure_cases(opts, self.targets.get("image", []))
 
 
-def load_kind(kind: str, module: str, opts: RunOptions) -> list[Target]:
+def load_kind(kind: str, module: str, opts: RunOptions,
+              cache_dir: str | None = None) -> list[Target]:
     """Targets of one kind; a kind whose loader is not built yet says so."""
-    from .errors import ConfigError
-
     try:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as err:
@@ -82,7 +91,33 @@ def load_kind(kind: str, module: str, opts: RunOptions) -> list[Target]:
             raise ConfigError(f"--ctrsec-{kind}: this target kind is not available in this "
                               "version of pytest-ctrsec") from None
         raise
+    if "cache_dir" in inspect.signature(mod.load_targets).parameters:
+        return list(mod.load_targets(opts, cache_dir=cache_dir))
     return list(mod.load_targets(opts))
+
+
+def structure_cases(opts: RunOptions, images: list[Target]) -> list[Any]:
+    """One case per (structure test file, test, image)."""
+    if not opts.structure_test:
+        return []
+    if not images:
+        raise ConfigError("--ctrsec-structure-test needs an image: pass --ctrsec-image=REF")
+    from .structure_test import load_structure_tests
+
+    tests = [t for path in opts.structure_test for t in load_structure_tests(path)]
+    return [StructureCase(t, image) for image in images for t in tests]
+
+
+@dataclass(frozen=True)
+class StructureCase:
+    """A container-structure-test test bound to one image."""
+
+    test: Any
+    image: Target
+
+    @property
+    def id(self) -> str:
+        return f"{self.image.label}::{self.test.test_id}"
 
 
 _current: SessionState | None = None
