@@ -4,7 +4,7 @@
     python bench/k8s/run.py --sizes 1000 --checkov /path/to/checkov
 
 Each run is a separate process, measured from outside (wall time, CPU time of the process,
-peak resident memory from ``wait4``). Rows:
+peak resident memory from ``wait4``, the interpreter included). Rows:
 
 - ``ctrsec load+evaluate``: the loader and every bundled Kubernetes check on every object
   it applies to, in plain Python (what the plugin does, without pytest);
@@ -30,8 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from gen_corpus import generate  # noqa: E402
+GENERATOR = Path(__file__).parent / "gen_corpus.py"
 
 DIRECT = """
 import sys
@@ -107,6 +106,14 @@ def run_checkov(checkov: str, corpus: Path, objects: int, work: Path) -> Row:
     except (ValueError, KeyError, IndexError):
         results = f"error (exit {code}, see {out})"
     return Row("checkov", objects, wall, cpu, peak, results)
+
+
+def generate(size: int, corpus: Path) -> int:
+    """Write the corpus from a separate process: a forked child's peak memory counts the
+    parent's pages, so the measuring process must stay small."""
+    out = subprocess.run([sys.executable, str(GENERATOR), "--objects", str(size), "--out",
+                          str(corpus)], check=True, capture_output=True, text=True).stdout
+    return int(out.split()[0])
 
 
 def find_checkov(given: str | None) -> str | None:
