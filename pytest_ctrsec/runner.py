@@ -67,11 +67,21 @@ def plan(checks: Iterable[Check], targets: Mapping[str, Sequence[Target]], granu
     if granularity == "auto":
         granularity = "check"
         for candidate in ("object", "source"):
-            if sum(len(_group(ts, candidate)) for _, ts in bound) <= max_items:
+            if sum(_group_count(ts, candidate) for _, ts in bound) <= max_items:
                 granularity = candidate
                 break
     return {c.id: [Unit(c, group, label) for label, group in _group(ts, granularity).items()]
             for c, ts in bound}
+
+
+def _group_count(targets: Sequence[Target], how: str) -> int:
+    """``len(_group(targets, how))`` without building the groups (labels are made unique,
+    so every target is its own object group)."""
+    if how == "object":
+        return len(targets)
+    if how == "source":
+        return len({t.source for t in targets})
+    return 1
 
 
 def _group(targets: Sequence[Target], how: str) -> dict[str, tuple[Target, ...]]:
