@@ -367,3 +367,18 @@ def test_runtime_options_open_the_source_once_and_pick_advisory_waivers(dumps: P
         vulndb, vulndb_cache, scan_report = None, None, ()
 
     assert vuln_check.runtime_options(NoData())["source"] is None
+
+
+def test_a_record_version_the_comparator_rejects_is_reported(tmp_path: Path) -> None:
+    bad = {"id": "ALPINE-CVE-2099-4999", "modified": "2099-01-02T00:00:00Z",
+           "affected": [{"package": {"ecosystem": "Alpine:v3.19", "name": "busybox"},
+                         "ranges": [{"type": "ECOSYSTEM", "events": [
+                             {"introduced": "0"}, {"fixed": "1.x_bad"}]}]}]}
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    db = OsvDatabase.open(str(tmp_path / "bad.json"), tmp_path / "cache")
+    fs = fs_from({"lib/apk/db/installed": ALPINE_INSTALLED,
+                  "etc/os-release": "ID=alpine\nVERSION_ID=3.19.1\n"})
+    result = match(inventory(fs), db)
+    assert result.vulnerabilities == ()
+    assert any(u.startswith("ALPINE-CVE-2099-4999: '1.x_bad' is not an apk version; not applied "
+                            "to busybox 1.36.1-r15") for u in result.unscanned)

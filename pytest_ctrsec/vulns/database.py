@@ -71,6 +71,10 @@ class OsvDatabase:
         return ecosystem in self.ecosystems
 
     def query(self, ecosystem: str, name: str) -> list[Hit]:
+        holding = [i for i in self.indexes if ecosystem in i.ecosystems]
+        if len(holding) == 1:  # the usual case: each record once, nothing to reconcile
+            with self._lock:
+                return [h for h in holding[0].query(ecosystem, name) if not h.withdrawn_at]
         chosen: dict[str, tuple[str, int, list[Hit]]] = {}  # id -> (modified, index no, hits)
         with self._lock:
             for no, index in enumerate(self.indexes):

@@ -20,10 +20,10 @@ from typing import Any, NamedTuple
 from ..errors import ConfigError
 from .dumps import Dump, records
 from .ecosystems import query_name
-from .osv import Range, pack_ranges, unpack_ranges
+from .osv import Range, pack_ranges, parse_ranges, unpack_ranges
 from .severity import Severity, of_record
 
-FORMAT = "3"  # bump when the schema or what is stored changes
+FORMAT = "4"  # bump when the schema or what is stored changes
 # Records are first staged in temporary tables (so a newer copy of an id can replace an older
 # one), then written once into ``hits``, clustered by its key: a query reads adjacent pages.
 _SCHEMA = """
@@ -33,16 +33,18 @@ CREATE TEMP TABLE records(rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
                           summary TEXT NOT NULL);
 CREATE TEMP TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, rid INTEGER NOT NULL,
                            seq INTEGER NOT NULL, ranges TEXT NOT NULL, versions TEXT,
-                           severity TEXT NOT NULL, severity_source TEXT NOT NULL, score REAL);
+                           severity TEXT NOT NULL, severity_source TEXT NOT NULL, score REAL,
+                           fixed_simple TEXT);
 CREATE TABLE hits(ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL,
                   seq INTEGER NOT NULL, modified TEXT NOT NULL, withdrawn TEXT,
                   aliases TEXT NOT NULL, summary TEXT NOT NULL, ranges TEXT NOT NULL,
                   versions TEXT, severity TEXT NOT NULL, severity_source TEXT NOT NULL,
-                  score REAL, PRIMARY KEY (ecosystem, name, id, seq)) WITHOUT ROWID;
+                  score REAL, fixed_simple TEXT,
+                  PRIMARY KEY (ecosystem, name, id, seq)) WITHOUT ROWID;
 """
 _FINISH = """
 INSERT INTO hits SELECT a.ecosystem, a.name, r.id, a.seq, r.modified, r.withdrawn, r.aliases,
-       r.summary, a.ranges, a.versions, a.severity, a.severity_source, a.score
+       r.summary, a.ranges, a.versions, a.severity, a.severity_source, a.score, a.fixed_simple
   FROM temp.affected a JOIN temp.records r ON r.rid = a.rid
  ORDER BY a.ecosystem, a.name, r.id, a.seq;
 """
@@ -63,6 +65,7 @@ class Hit(NamedTuple):
     level: str
     severity_source: str
     score: float | None
+    fixed_simple: str | None  # see simple_fix()
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -142,19 +145,32 @@ def _documents(raw: bytes, name: str, label: str) -> Iterable[Mapping[str, Any]]
 
 
 def _insert(conn: sqlite3.Connection, doc: Mapping[str, Any], ecosystems: set[str]) -> bool:
-    """Store one record, replacing an older copy of the same id; False if it was older."""
-    rid_row = conn.execute("SELECT rid, modified FROM records WHERE id = ?", (doc["id"],)).fetchone()
+    """Store one record; a second copy of an id replaces the first only when it is newer.
+    Returns whether a new id was stored."""
     modified = str(doc.get("modified", ""))
-    if rid_row is not None:
-        if rid_row[1] >= modified:
+    row = (doc["id"], modified, doc.get("withdrawn"), _SEP.join(aliases_of(doc)),
+           str(doc.get("summary") or "")[:300])
+    cur = conn.execute("INSERT INTO records(id, modified, withdrawn, aliases, summary) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING", row)
+    new = cur.rowcount == 1
+    if new:
+        rid = cur.lastrowid
+    else:
+        rid, stored = conn.execute("SELECT rid, modified FROM records WHERE id = ?",
+                                   (doc["id"],)).fetchone()
+        if stored >= modified:
             return False
-        conn.execute("DELETE FROM affected WHERE rid = ?", (rid_row[0],))
-        conn.execute("DELETE FROM records WHERE rid = ?", (rid_row[0],))
-    cur = conn.execute(
-        "INSERT INTO records(id, modified, withdrawn, aliases, summary) VALUES (?, ?, ?, ?, ?)",
-        (doc["id"], modified, doc.get("withdrawn"), _SEP.join(aliases_of(doc)),
-         str(doc.get("summary") or "")[:300]))
-    rows = []
+        conn.execute("DELETE FROM affected WHERE rid = ?", (rid,))
+        conn.execute("UPDATE records SET modified = ?, withdrawn = ?, aliases = ?, summary = ? "
+                     "WHERE rid = ?", (*row[1:], rid))
+    conn.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     _affected_rows(doc, rid, ecosystems))
+    return new
+
+
+def _affected_rows(doc: Mapping[str, Any], rid: int | None,
+                   ecosystems: set[str]) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
     for seq, entry in enumerate(doc.get("affected") or ()):
         pkg = (entry.get("package") or {}) if isinstance(entry, dict) else {}
         eco, name = str(pkg.get("ecosystem", "")), str(pkg.get("name", ""))
@@ -163,11 +179,25 @@ def _insert(conn: sqlite3.Connection, doc: Mapping[str, Any], ecosystems: set[st
         ecosystems.add(eco)
         sev = of_record(doc, entry)
         versions = [str(v) for v in entry.get("versions") or ()]
-        rows.append((eco, query_name(eco, name), cur.lastrowid, seq,
-                     pack_ranges(entry.get("ranges") or ()),
-                     _SEP.join(versions) if versions else None, sev.level, sev.source, sev.score))
-    conn.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return rid_row is None
+        ranges = parse_ranges(entry.get("ranges") or ())
+        rows.append((eco, query_name(eco, name), rid, seq, pack_ranges(entry.get("ranges") or ()),
+                     _SEP.join(versions) if versions else None, sev.level, sev.source, sev.score,
+                     None if versions else simple_fix(ranges)))
+    return rows
+
+
+def simple_fix(ranges: tuple[Range, ...]) -> str | None:
+    """Most distribution entries are one range ``introduced 0`` with at most one ``fixed``:
+    stored as ``""`` (no fix) or the fixed version, so matching is one comparison. ``None``
+    for every other shape (evaluated in full)."""
+    if len(ranges) != 1 or ranges[0][0] != "ECOSYSTEM":
+        return None
+    events = ranges[0][1]
+    if events == (("introduced", "0"),):
+        return ""
+    if len(events) == 2 and events[0] == ("introduced", "0") and events[1][0] == "fixed":
+        return events[1][1]
+    return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -189,7 +219,8 @@ class Index:
     def query(self, ecosystem: str, name: str) -> Iterator[Hit]:
         rows = self.conn.execute(
             "SELECT id, aliases, summary, modified, withdrawn, ranges, versions, severity, "
-            "severity_source, score FROM hits WHERE ecosystem = ? AND name = ?", (ecosystem, name))
+            "severity_source, score, fixed_simple FROM hits WHERE ecosystem = ? AND name = ?",
+            (ecosystem, name))
         return map(Hit._make, rows)
 
     def close(self) -> None:

@@ -7,12 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from ..inventory.model import Inventory, Package
-from ..versions import Comparator, comparator
+from ..versions import Comparator, InvalidVersion, comparator
 from .database import OsvDatabase
 from .ecosystems import lookup
 from .index import Hit
 from .model import FIXED, NOT_FIXED, ScanResult, Vulnerability
-from .osv import Verdict, evaluate_ranges
+from .osv import NOT_AFFECTED, Verdict, evaluate_ranges
 from .severity import rank
 
 
@@ -78,13 +78,33 @@ def _affecting(hits: Sequence[Hit], version: str, cmp: Comparator, name: str,
     out = []
     seen: set[str] = set()
     for hit in hits:
-        verdict = evaluate_ranges(hit.ranges, hit.versions, version, cmp)
+        verdict = _simple_verdict(hit.fixed_simple, version, cmp)
+        if verdict is None:
+            verdict = evaluate_ranges(hit.ranges, hit.versions, version, cmp)
         if verdict.error:
             problems.append(f"{hit.id}: {verdict.error}; not applied to {name} {version}")
         if verdict.affected and hit.id not in seen:
             seen.add(hit.id)  # a record with two entries for one package counts once
             out.append((hit, verdict))
     return out
+
+
+_UNFIXED = Verdict(True)
+
+
+def _simple_verdict(fixed: str | None, version: str, cmp: Comparator) -> Verdict | None:
+    """The one-comparison verdict of an ``introduced 0[, fixed X]`` entry (``None`` for other
+    shapes); ``fixed 0`` means not affected."""
+    if fixed is None:
+        return None
+    if not fixed:
+        return _UNFIXED
+    if fixed == "0":
+        return NOT_AFFECTED
+    try:
+        return Verdict(True, fixed) if cmp.compare(version, fixed) < 0 else NOT_AFFECTED
+    except InvalidVersion as err:
+        return Verdict(False, error=str(err))
 
 
 def _vulnerability(pkg: Package, eco: str, name: str, version: str, hit: Hit,
