@@ -382,3 +382,17 @@ def test_a_record_version_the_comparator_rejects_is_reported(tmp_path: Path) -> 
     assert result.vulnerabilities == ()
     assert any(u.startswith("ALPINE-CVE-2099-4999: '1.x_bad' is not an apk version; not applied "
                             "to busybox 1.36.1-r15") for u in result.unscanned)
+
+
+def test_check_passes_an_image_whose_advisories_are_all_fixed_or_void(osv_source: OsvSource) -> None:
+    """gzip is fixed below its version, zlib's record says fixed 0, tzdata's is withdrawn,
+    base-files' is for another release, and bsdutils is only named by binary."""
+    from inventory_helpers import BOOKWORM_OS_RELEASE, stanza
+
+    status = "\n".join([stanza("gzip", "1.12-1"), stanza("zlib1g", "1:1.2.13.dfsg-1", source="zlib"),
+                        stanza("tzdata", "2025b-0+deb12u1", arch="all"), stanza("base-files", "12.4"),
+                        stanza("bsdutils", "1:2.38.1-5+deb12u4", source="util-linux")])
+    image = image_from(fs_from({"var/lib/dpkg/status": status, "etc/os-release": BOOKWORM_OS_RELEASE}),
+                       "clean:1")
+    verdict = _run(osv_source, image, min_severity="negligible")
+    assert (verdict.outcome, verdict.findings) == ("passed", ())
