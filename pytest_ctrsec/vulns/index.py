@@ -180,7 +180,7 @@ def _affected_rows(doc: Mapping[str, Any], rid: int | None,
         sev = of_record(doc, entry)
         versions = [str(v) for v in entry.get("versions") or ()]
         ranges = parse_ranges(entry.get("ranges") or ())
-        rows.append((eco, query_name(eco, name), rid, seq, pack_ranges(entry.get("ranges") or ()),
+        rows.append((eco, query_name(eco, name), rid, seq, pack_ranges(ranges),
                      _SEP.join(versions) if versions else None, sev.level, sev.source, sev.score,
                      None if versions else simple_fix(ranges)))
     return rows

@@ -73,11 +73,11 @@ def parse_ranges(raw: Sequence[Mapping[str, Any]]) -> tuple[Range, ...]:
     return tuple(out)
 
 
-def pack_ranges(raw: Sequence[Mapping[str, Any]]) -> str:
+def pack_ranges(ranges: Sequence[Range]) -> str:
     """The compact text form the index stores (no JSON to decode when matching)."""
     return _RANGE_SEP.join(
         _EVENT_SEP.join([kind, *(f"{k}{_KV_SEP}{v}" for k, v in events)])
-        for kind, events in parse_ranges(raw))
+        for kind, events in ranges)
 
 
 @functools.lru_cache(maxsize=65536)
