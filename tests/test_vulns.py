@@ -396,3 +396,43 @@ def test_check_passes_an_image_whose_advisories_are_all_fixed_or_void(osv_source
                        "clean:1")
     verdict = _run(osv_source, image, min_severity="negligible")
     assert (verdict.outcome, verdict.findings) == ("passed", ())
+
+
+@pytest.mark.parametrize(("os_release", "ecosystem"), [
+    ({"id": "debian", "version_id": "12"}, "Debian:12"),
+    ({"id": "debian", "codename": "sid"}, "Debian:sid"),
+    ({"id": "ubuntu", "version_id": "22.04", "version": "22.04.4 LTS (Jammy Jellyfish)"},
+     "Ubuntu:22.04:LTS"),
+    ({"id": "ubuntu", "version_id": "23.10", "version": "23.10 (Mantic Minotaur)"}, "Ubuntu:23.10"),
+    ({"id": "alpine", "version_id": "3.19.1"}, "Alpine:v3.19"),
+    ({"id": "rocky", "version_id": "9.3"}, "Rocky Linux:9"),
+    ({"id": "almalinux", "version_id": "8.9"}, "AlmaLinux:8"),
+    ({"id": "wolfi", "version_id": "20230201"}, "Wolfi"),
+    ({"id": "rhel", "version_id": "9.3"}, None),
+    ({"id": "alpine", "version_id": "edge"}, None),
+])
+def test_os_ecosystems(os_release: dict[str, str], ecosystem: str | None) -> None:
+    from pytest_ctrsec.inventory import OsInfo
+    from pytest_ctrsec.vulns.ecosystems import os_ecosystem
+
+    assert os_ecosystem(OsInfo(**os_release)) == ecosystem
+
+
+def test_rpm_matching_uses_the_source_rpm_with_the_binary_epoch(tmp_path: Path) -> None:
+    from pytest_ctrsec.inventory import Inventory, OsInfo, Package
+
+    record = {"id": "RLSA-2099:0001", "modified": "2099-01-02T00:00:00Z", "aliases": ["CVE-2099-5001"],
+              "affected": [{"package": {"ecosystem": "Rocky Linux:9", "name": "util-demo"},
+                            "ranges": [{"type": "ECOSYSTEM", "events": [
+                                {"introduced": "0"}, {"fixed": "1:2.38.1-6.el9"}]}]}]}
+    (tmp_path / "r.json").write_text(json.dumps(record))
+    db = OsvDatabase.open(str(tmp_path / "r.json"), tmp_path / "cache")
+    packages = (Package("rpm", "bsd-demo", "1:2.38.1-5.el9", "util-demo", "1:2.38.1-5.el9", "x86_64"),
+                Package("rpm", "util-demo", "1:2.38.1-6.el9", "util-demo", "1:2.38.1-6.el9", "x86_64"))
+    result = match(Inventory(OsInfo("rocky", "9.3"), packages), db)
+    assert [(v.package.name, v.fixed_version) for v in result.vulnerabilities] == \
+        [("bsd-demo", "1:2.38.1-6.el9")]
+    other = match(Inventory(OsInfo("rhel", "9.3"), packages), db)
+    assert other.vulnerabilities == ()
+    assert other.unscanned == ("no OSV ecosystem for rpm packages of rhel 9.3: 2 packages "
+                               "(bsd-demo, util-demo)",)
