@@ -15,7 +15,7 @@ import pytest
 
 from inventory_helpers import (ALPINE_INSTALLED, EXPECTED_DEBIAN_APP, debian_app_files, fs_from,
                                image_from)
-from osv_fixtures import OSV_DIR, osv_dumps
+from osv_fixtures import OSV_DIR, finding_rows, osv_dumps
 from pytest_ctrsec.catalog import Verdict, get
 from pytest_ctrsec.checks import vulns as vuln_check  # registers the check
 from pytest_ctrsec.errors import ConfigError
@@ -274,18 +274,10 @@ def osv_source(db: OsvDatabase) -> OsvSource:
     return OsvSource(db, "fixtures")
 
 
-def _rows(verdict: Verdict) -> set[tuple[str, str, str, str | None]]:
-    out = set()
-    for f in verdict.findings:
-        v: dict[str, Any] = f.extra["vulnerability"]  # type: ignore[assignment]
-        out.add((v["package"], v["id"], v["counted_as"], v["fixed_version"]))
-    return out
-
-
 def test_check_defaults_give_exactly_the_expected_findings(osv_source: OsvSource) -> None:
     verdict = _run(osv_source)
     assert verdict.outcome == "failed"
-    assert _rows(verdict) == EXPECTED_DEBIAN_APP
+    assert finding_rows(verdict) == EXPECTED_DEBIAN_APP
     sev = {f.extra["vulnerability"]["package"]: f.severity  # type: ignore[index]
            for f in verdict.findings}
     assert sev["openssl"] == "high" and sev["bsdutils"] == "low" and sev["libhalf1"] == "high"
@@ -295,13 +287,13 @@ def test_check_defaults_give_exactly_the_expected_findings(osv_source: OsvSource
 
 
 def test_check_threshold_only_fixed_and_unknown(osv_source: OsvSource) -> None:
-    high = _rows(_run(osv_source, min_severity="high"))
+    high = finding_rows(_run(osv_source, min_severity="high"))
     assert {r[0] for r in high} == {"openssl", "libssl3", "libhalf1", "example_pkg", "lodash"}
-    fixed = _rows(_run(osv_source, only_fixed=True))
+    fixed = finding_rows(_run(osv_source, only_fixed=True))
     assert fixed == {r for r in EXPECTED_DEBIAN_APP if r[3] is not None}
-    low_unknown = _rows(_run(osv_source, min_severity="medium", unknown_severity="low"))
+    low_unknown = finding_rows(_run(osv_source, min_severity="medium", unknown_severity="low"))
     assert {r[0] for r in low_unknown} == {"openssl", "libssl3", "bash", "Requests", "lodash"}
-    everything = _rows(_run(osv_source, min_severity="negligible"))
+    everything = finding_rows(_run(osv_source, min_severity="negligible"))
     assert {("libc6", "DEBIAN-CVE-2099-1002", "negligible", None)} < everything
     try:  # a bad option is one line, as an error result (or raised, by older runners)
         bad = _run(osv_source, min_severity="severe")
@@ -319,7 +311,7 @@ def test_accepted_advisories(osv_source: OsvSource) -> None:
     elsewhere = Waiver(f"{CHECK}/DEBIAN-CVE-2099-1003", "other image", "image:other:*",
                        source="waivers.yaml:15")
     verdict = _run(osv_source, accepted=(live, expired, elsewhere))
-    names = {r[0] for r in _rows(verdict)}
+    names = {r[0] for r in finding_rows(verdict)}
     assert "openssl" not in names and "libssl3" not in names and "bsdutils" in names
     lodash = next(f.message for f in verdict.findings if f.message.startswith("lodash"))
     assert lodash.endswith("its acceptance expired on 2020-01-01 (waivers.yaml:9)")
@@ -345,7 +337,7 @@ def test_check_without_data_or_coverage_skips(dumps: Path, tmp_path: Path) -> No
 def test_check_from_a_scan_report() -> None:
     source = source_for(reports=(str(REPORTS / "grype-alpine.json"),))
     verdict = _run(source, _alpine_image())
-    assert {(r[0], r[1], r[2]) for r in _rows(verdict)} == {
+    assert {(r[0], r[1], r[2]) for r in finding_rows(verdict)} == {
         ("busybox", "CVE-2099-4001", "high"), ("ssl_client", "CVE-2099-4001", "high"),
         ("requests", "GHSA-2099-aaaa-0001", "medium")}
     assert _run(source, _alpine_image(ref="x:1", digest="sha256:" + "9" * 64)).outcome == "skipped"

@@ -14,8 +14,8 @@ import pytest
 from image_helpers import save
 from images import build_image
 from inventory_helpers import EXPECTED_DEBIAN_APP, Link, debian_app_files, dist_info
-from osv_fixtures import osv_dumps
-from pytest_ctrsec.catalog import Verdict, get
+from osv_fixtures import finding_rows, osv_dumps
+from pytest_ctrsec.catalog import get
 from pytest_ctrsec.checks.vulns import CHECK_ID
 from pytest_ctrsec.inventory import packages_of
 from pytest_ctrsec.sbom import write_sbom
@@ -48,14 +48,6 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> OsvSource:
     return OsvSource(OsvDatabase.open(str(dumps), tmp_path_factory.mktemp("cache")), "fixtures")
 
 
-def _rows(verdict: Verdict) -> set[tuple[str, str, str, str | None]]:
-    rows = set()
-    for f in verdict.findings:
-        v: dict[str, Any] = f.extra["vulnerability"]  # type: ignore[assignment]
-        rows.add((v["package"], v["id"], v["counted_as"], v["fixed_version"]))
-    return rows
-
-
 def test_engine_image_gives_exactly_the_expected_findings(image_ref: str, source: OsvSource) -> None:
     image = open_image(image_ref)
     inv = packages_of(image)
@@ -66,9 +58,9 @@ def test_engine_image_gives_exactly_the_expected_findings(image_ref: str, source
         ("1:2.38.1-5+deb12u3", "util-linux", "2.38.1-5+deb12u3")
     verdict = get(CHECK_ID).evaluate(image, {"source": source})
     assert verdict.outcome == "failed"
-    assert _rows(verdict) == EXPECTED_DEBIAN_APP
+    assert finding_rows(verdict) == EXPECTED_DEBIAN_APP
     # Fixed below the installed version, fixed "0", withdrawn, other release, binary name:
-    ids = {r[1] for r in _rows(verdict)}
+    ids = {r[1] for r in finding_rows(verdict)}
     assert ids.isdisjoint({"DEBIAN-CVE-2099-1005", "DEBIAN-CVE-2099-1006", "DEBIAN-CVE-2099-1007",
                            "DEBIAN-CVE-2099-1009", "DEBIAN-CVE-2099-1011", "GHSA-2099-cccc-0003"})
 
@@ -77,7 +69,7 @@ def test_docker_archive_of_the_same_image_matches_the_same(image_ref: str, sourc
                                                            docker_client: Any, tmp_path: Path) -> None:
     archive = save(docker_client, image_ref, tmp_path / "image.tar")
     image = open_image(f"docker-archive:{archive}")
-    assert _rows(get(CHECK_ID).evaluate(image, {"source": source})) == EXPECTED_DEBIAN_APP
+    assert finding_rows(get(CHECK_ID).evaluate(image, {"source": source})) == EXPECTED_DEBIAN_APP
     found = vulnerabilities_of(image, source)
     assert {v.package.name for v in found} >= {"libc6", "libc-bin"}  # negligible, still listed
 
