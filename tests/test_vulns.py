@@ -403,7 +403,7 @@ def test_check_passes_an_image_whose_advisories_are_all_fixed_or_void(osv_source
     ({"id": "rhel", "version_id": "9.3"}, None),
     ({"id": "alpine", "version_id": "edge"}, None),
 ])
-def test_os_ecosystems(os_release: dict[str, str], ecosystem: str | None) -> None:
+def test_os_ecosystems(os_release: dict[str, Any], ecosystem: str | None) -> None:
     from pytest_ctrsec.inventory import OsInfo
     from pytest_ctrsec.vulns.ecosystems import os_ecosystem
 
