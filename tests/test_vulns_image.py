@@ -82,3 +82,47 @@ def test_sbom_of_the_engine_image(image_ref: str, tmp_path: Path) -> None:
     assert {"bsdutils", "libssl3", "Requests", "lodash", "example_pkg"} <= names
     assert "libgone1" not in names
     assert len(names) == len(packages_of(image).packages)
+
+
+ALPINE_TAG = "ctrsec-test/vulns-alpine:1"
+
+
+@pytest.fixture(scope="module")
+def alpine_ref(docker_client: Any) -> str:
+    from inventory_helpers import ALPINE_INSTALLED
+
+    build_image(docker_client, ALPINE_TAG, files={
+        "lib/apk/db/installed": ALPINE_INSTALLED.encode(),
+        "etc/alpine-release": b"3.19.1\n",
+        "etc/os-release": b'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.19.1\n'})
+    return ALPINE_TAG
+
+
+def test_engine_alpine_image_matches_by_origin(alpine_ref: str, source: OsvSource) -> None:
+    verdict = get(CHECK_ID).evaluate(open_image(alpine_ref), {"source": source})
+    assert finding_rows(verdict) == {
+        ("busybox", "ALPINE-CVE-2099-4001", "high", "1.36.1-r16"),
+        ("ssl_client", "ALPINE-CVE-2099-4001", "high", "1.36.1-r16"),
+        ("libexample", "ALPINE-CVE-2099-4002", "high", "2.1_git20240101-r0")}
+
+
+@pytest.mark.parametrize("report", ["trivy-alpine.json", "grype-alpine.json"])
+def test_scan_reports_attach_to_the_real_image_by_id(alpine_ref: str, report: str,
+                                                     tmp_path: Path) -> None:
+    """The fixture reports carry a placeholder image id and another tag: written with the
+    real image's id, they apply to it; as they are, they do not."""
+    from pytest_ctrsec.vulns import ReportSource
+    from pytest_ctrsec.vulns.reports import load
+
+    image = open_image(alpine_ref)
+    text = (Path(__file__).parent / "fixtures" / "scan-reports" / report).read_text()
+    text = text.replace(ALPINE_TAG, "registry.example/other:2")
+    stale = tmp_path / "stale.json"
+    stale.write_text(text)
+    assert get(CHECK_ID).evaluate(image, {"source": ReportSource([load(str(stale))])}).outcome \
+        == "skipped"
+    real = tmp_path / "real.json"
+    real.write_text(text.replace("sha256:" + "5" * 64, image.digest))
+    verdict = get(CHECK_ID).evaluate(image, {"source": ReportSource([load(str(real))])})
+    assert {(r[0], r[1]) for r in finding_rows(verdict)} >= {
+        ("busybox", "CVE-2099-4001"), ("ssl_client", "CVE-2099-4001")}
