@@ -111,6 +111,7 @@ _CHECK_MODULES = (
     "pytest_ctrsec.checks.container",
     "pytest_ctrsec.checks.daemon",
     "pytest_ctrsec.checks.image",
+    "pytest_ctrsec.checks.vulns",
     "pytest_ctrsec.checks.dockerfile",
     "pytest_ctrsec.checks.k8s",
 )

@@ -191,6 +191,36 @@ class ImageHandle:
         return self.model.config
 
     @property
+    def packages(self) -> Any:
+        """The installed packages (dpkg, apk, rpm, Python, npm) with ``.os``, ``.find(name)``,
+        ``.of_type("deb")`` and ``.problems`` (package data that could not be read)."""
+        from .inventory import packages_of
+
+        return packages_of(self.model)
+
+    @property
+    def vulnerabilities(self) -> Any:
+        """Known vulnerabilities of the installed packages, from ``--ctrsec-vulndb`` or
+        ``--ctrsec-scan-report``; the test is skipped, with the reason, when none can be
+        looked up."""
+        import pytest
+
+        from .checks.vulns import CHECK_ID
+        from .errors import CannotEvaluate
+        from .session import current
+        from .vulns import source_from_options, vulnerabilities_of
+
+        state = current()
+        options = state.check_options(CHECK_ID) if state else None
+        source = (options or {}).get("source")
+        if source is None and state is not None:
+            source = source_from_options(state.options, state.cache_dir)
+        try:
+            return vulnerabilities_of(self.model, source)
+        except CannotEvaluate as why:
+            pytest.skip(f"vulnerabilities of {self.ref}: {why}")
+
+    @property
     def history(self) -> tuple[HistoryEntry, ...]:
         return self.model.config.history
 

@@ -121,7 +121,6 @@ class RunOptions:
 PENDING = frozenset({
     "k8s", "kube_context",
     "kubeconfig", "namespace", "pss_version", "k8s_pod_template", "no_annotation_waivers",
-    "vulndb", "vulndb_cache", "scan_report", "sbom",
 })
 
 

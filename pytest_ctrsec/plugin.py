@@ -107,6 +107,20 @@ def pytest_collection(session: pytest.Session) -> None:
     gc.freeze()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """SBOMs are written where the images were read: the only process, or xdist's first
+    worker (every worker loads the same targets)."""
+    state = current()
+    worker = getattr(session.config, "workerinput", {}).get("workerid")
+    if state is None or worker not in (None, "gw0"):
+        return
+    try:
+        state.write_sboms()
+    except (CtrsecError, OSError) as err:
+        session.config.get_terminal_writer().line(f"ERROR: --ctrsec-sbom: {err}", red=True)
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     set_current(None)
 
@@ -136,6 +150,28 @@ def _add_properties(item: pytest.Item, unit: Unit) -> None:
         ("ctrsec.refs", ", ".join(chk.refs)),
         ("ctrsec.target", unit.targets[0].name if len(unit.targets) == 1 else unit.label),
     ])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
+                            ) -> Generator[None, object, object]:
+    """A bundled item makes a result and a report row per target, kept to the end of the
+    run: with the collector running, it would scan them again and again as they pile up
+    (a third of the item's time on a large corpus). So it is paused for the item; then
+    what the item left that is garbage is collected (the heap since the last freeze:
+    small) and the rest moved out of the collector's sight, like the loaded targets."""
+    unit = getattr(getattr(item, "callspec", None), "params", {}).get("ctrsec_unit")
+    if not isinstance(unit, Unit):
+        return (yield)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
+            gc.freeze()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -78,7 +78,28 @@ class SessionState:
                         profile_definitions(opts))
         self.checks = {c.id: c for c in chosen}
         self.units = plan(chosen, self.targets, opts.granularity, opts.max_items)
+        self._feed_vulnerability_check()
         self.structure_tests = structure_cases(opts, self.targets.get("image", []))
+
+
+    def _feed_vulnerability_check(self) -> None:
+        """The vulnerability check needs the opened OSV database (or scan reports) and the
+        waivers that accept single advisories."""
+        from .checks.vulns import CHECK_ID, runtime_options
+
+        if not self.targets.get("image") or CHECK_ID not in self.checks:
+            return
+        accepted = self.waivers.waivers if self.waivers else ()
+        extra = runtime_options(self.options, accepted, self.cache_dir)
+        self.options_by_check[CHECK_ID] = {**self.options_by_check.get(CHECK_ID, {}), **extra}
+
+    def write_sboms(self) -> list[str]:
+        """A CycloneDX SBOM per image target into ``--ctrsec-sbom``."""
+        from .sbom import write_sbom
+
+        if not self.options.sbom:
+            return []
+        return [str(write_sbom(t.model, self.options.sbom)) for t in self.targets.get("image", [])]
 
 
 def load_kind(kind: str, module: str, opts: RunOptions,

@@ -17,6 +17,9 @@ install_debian_packages() {
   command -v unshare >/dev/null || missing+=(util-linux)
   command -v ip >/dev/null || missing+=(iproute2)
   command -v openssl >/dev/null || missing+=(openssl)
+  # Oracles for the version comparators: rpm's own rpmvercmp and node-semver.
+  /usr/bin/python3 -c 'import rpm' 2>/dev/null || missing+=(python3-rpm rpm)
+  [ -e /usr/share/nodejs/semver/package.json ] || missing+=(node-semver)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     log "missing ${missing[*]} and not root: install them, or the engine tests skip"
