@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,9 +27,10 @@ def load_targets(opts: Any) -> list[Target]:
     values: Sequence[str] = tuple(getattr(opts, "compose", ()) or ())
     profiles = tuple(getattr(opts, "compose_profile", ()) or ())
     env_files = tuple(getattr(opts, "compose_env_file", ()) or ())
+    environ = dict(os.environ)  # read once: a directory may hold hundreds of projects
     out: list[Target] = []
     for files in projects(values):
-        project = load_project(files, profiles=profiles, env_files=env_files)
+        project = load_project(files, profiles=profiles, env_files=env_files, environ=environ)
         out += project_targets(project, files[0])
     return out
 

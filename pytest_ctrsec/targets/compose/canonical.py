@@ -116,12 +116,14 @@ class ServiceCanon:
     def run(self) -> YMap:
         svc = self.service
         out = YMap(svc.pos)
+        handlers = _HANDLERS
+        locs = svc.locs
         for key, value in svc.items():
             if key == "extends":
                 continue
-            handler = getattr(self, f"c_{key}", None)
-            new = handler(value, svc.loc(key)) if handler is not None else value
-            out.put(key, new, svc.loc(key))
+            loc = locs.get(key, svc.pos)
+            handler = handlers.get(key)
+            out.put(key, value if handler is None else handler(self, value, loc), loc)
         env = self.environment(svc.get("environment"), svc.get("env_file"), svc.loc("environment"))
         if env is not None:
             out.put("environment", env, svc.loc("environment") if "environment" in svc else svc.loc("env_file"))
@@ -349,6 +351,12 @@ class ServiceCanon:
             return
         for item in entries:
             out.put(item.key, item.value, (shown, item.line))
+
+
+# Key -> the method that writes its canonical form (``c_<key>``), looked up once.
+_HANDLERS: dict[str, Callable[[ServiceCanon, Any, Pos], Any]] = {
+    name[2:]: func for name, func in vars(ServiceCanon).items() if name.startswith("c_")
+}
 
 
 def _shown(real: str, ctx: Context) -> str:

@@ -25,10 +25,12 @@ from .include import Folder, apply_includes
 from .interpolate import interpolate
 from .merge import RESOURCES, merge_documents
 from .model import ComposeProject, ComposeService, SourceString
-from .nodes import YMap, dotted, raw_view, to_location
+from .nodes import YMap, raw_view, to_location
 from .spec import validate
 from .yamlread import Document, read_documents, read_text
 
+# Lists whose items are NAME=value pairs.
+_SPLIT_LISTS = (".environment", ".args", ".labels", ".annotations")
 _SPLIT_ITEM = re.compile(r"^(.*\.(?:environment|args|labels|annotations))\[\d+\]$")
 
 
@@ -109,14 +111,22 @@ class _Loading:
 
 def _source_strings(doc: Document) -> list[SourceString]:
     out = []
-    for path, value, line in doc.strings:
-        key = dotted(path)
-        if key[-1] == "]" and "=" in value:
-            match = _SPLIT_ITEM.match(key)
-            if match:
-                name, _, value = value.partition("=")
-                key = f"{match.group(1)}.{name}"
-        out.append(SourceString(key, value, to_location((doc.path, line))))
+    path = doc.path
+    for prefix, part, value, line in doc.strings:
+        if part.__class__ is str:
+            key = f"{prefix}.{part}" if prefix else part
+            if key[-1] == "]" and "=" in value:  # a key written like a list item
+                match = _SPLIT_ITEM.match(key)
+                if match:
+                    name, _, value = value.partition("=")
+                    key = f"{match.group(1)}.{name}"
+        elif "=" in value and prefix.endswith(_SPLIT_LISTS) and "\n" not in prefix:
+            # a NAME=value list item is known by its NAME, as in the mapping form
+            name, _, value = value.partition("=")
+            key = f"{prefix}.{name}"
+        else:
+            key = f"{prefix}[{part}]"
+        out.append(SourceString(key, value, to_location((path, line))))
     return out
 
 
@@ -237,8 +247,9 @@ def _build_project(
         }
         built.append((svc_name, svc, raw, config, locations))
         top[f"services.{svc_name}"] = to_location(services.loc(svc_name))
+    active_names, all_names = set(active), set(services)
     for svc_name, svc, raw, config, _ in built:
-        check_service(svc_name, config, raw, resources, set(active), set(services), services.loc(svc_name))
+        check_service(svc_name, config, raw, resources, active_names, all_names, services.loc(svc_name))
     check_secrets(resources["secrets"])
     return ComposeProject(
         name=name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...errors import ConfigError
 from ...findings import Location
@@ -42,10 +42,10 @@ class ComposeService:
         return [service_target(self, project, first)]
 
 
-@dataclass(frozen=True)
-class SourceString:
+class SourceString(NamedTuple):
     """A string literal written in a project file (Compose file, env_file or ``.env``), with
-    where it stands; ``key`` is its dotted path or variable name, for secret detectors."""
+    where it stands; ``key`` is its dotted path or variable name, for secret detectors.
+    (A named tuple: a project has one per literal, and these are made in bulk.)"""
 
     key: str
     value: str

@@ -113,17 +113,21 @@ class Document:
     path: str
     resets: list[Path] = field(default_factory=list)  # paths tagged !reset (value dropped)
     overrides: list[Path] = field(default_factory=list)  # paths tagged !override
-    strings: list[tuple[Path, str, int]] = field(default_factory=list)  # literal scalars
+    # literal scalars: (dotted path of their container, key or index, text, line)
+    strings: list[tuple[str, str | int, str, int]] = field(default_factory=list)
 
 
 class _Frame:
     """A mapping or sequence being built."""
 
-    __slots__ = ("node", "path", "key", "key_line", "merges", "start", "anchor", "mapping", "tag")
+    __slots__ = ("node", "path", "dotted", "key", "key_line", "merges", "start", "anchor",
+                 "mapping", "tag")
 
-    def __init__(self, node: YMap | YSeq, path: Path, start: int, anchor: str | None) -> None:
+    def __init__(self, node: YMap | YSeq, path: Path, dotted: str, start: int,
+                 anchor: str | None) -> None:
         self.node = node
         self.path = path
+        self.dotted = dotted  # the path as written in messages: services.web.ports[0]
         self.key: Any = _NO_KEY
         self.key_line = 0
         self.merges: list[tuple[Any, int]] | None = None
@@ -143,20 +147,21 @@ class _Builder:
     def __init__(self, path: str) -> None:
         self.path = path
         self.anchors: dict[str, tuple[Any, int]] = {}
-        self.expanded = 0
         self.doc = Document(None, path)
 
     def error(self, message: str, line: int) -> ParseError:
         return ParseError(message, self.path, line)
 
-    def count(self, nodes: int, line: int) -> None:
-        self.expanded += nodes
-        if self.expanded > MAX_EXPANDED:
+    def count(self, expanded: int, nodes: int, line: int) -> int:
+        """``expanded`` plus ``nodes``; an error past the limit."""
+        expanded += nodes
+        if expanded > MAX_EXPANDED:
             raise InputError(
                 f"YAML aliases expand to more than {MAX_EXPANDED:,} nodes (alias bomb?)",
                 self.path,
                 line,
             )
+        return expanded
 
     def run(self, parser: Any) -> list[Document]:
         docs: list[Document] = []
@@ -167,6 +172,9 @@ class _Builder:
         dstart_t, dend_t, end_t = yaml.DocumentStartEvent, yaml.DocumentEndEvent, yaml.StreamEndEvent
         path = self.path
         strings = self.doc.strings
+        numeric_start, words = _NUMERIC_START, _WORDS
+        top: _Frame | None = None  # stack[-1]
+        expanded = 0  # nodes of the document after alias expansion (kept local: hot)
         while True:
             ev = get()
             t = ev.__class__
@@ -176,16 +184,18 @@ class _Builder:
                 plain = ev.implicit[0]
                 text = ev.value
                 if tag is None or tag == "!":
-                    value = resolve_plain(text) if plain else text
+                    if plain and (not text or text[0] in numeric_start or text in words):
+                        value = resolve_plain(text)
+                    else:
+                        value = text  # quoted, or plain text that cannot be a number or word
                     tag = None
                 elif tag == RESET_TAG or tag == OVERRIDE_TAG:
                     value = resolve_plain(text) if not ev.style else text  # quoted stays a string
                 else:
                     value = _tagged(text, tag, (self.path, line))
-                self.expanded += 1
+                expanded += 1
                 if ev.anchor:
                     self.anchors[ev.anchor] = (value, 1)
-                top = stack[-1] if stack else None
                 if top is not None and tag is None:
                     # the common cases, inlined: a key, a value under a fresh key, an item
                     if top.mapping:
@@ -201,12 +211,12 @@ class _Builder:
                             node[key] = value
                             node.locs[key] = (path, top.key_line)
                             if value is not None and value is not True and value is not False:
-                                strings.append((top.path + (key,), text, line))
+                                strings.append((top.dotted, key, text, line))
                             continue
                     else:
                         seq = top.node
                         if value is not None and value is not True and value is not False:
-                            strings.append((top.path + (len(seq),), text, line))
+                            strings.append((top.dotted, len(seq), text, line))
                         seq.append(value)
                         seq.locs.append((path, line))
                         continue
@@ -215,48 +225,52 @@ class _Builder:
                 line = ev.start_mark.line + 1
                 if len(stack) >= MAX_DEPTH:
                     raise self.error(f"nesting deeper than {MAX_DEPTH} levels", line)
-                self.expanded += 1
-                parent_path = self.child_path(stack)
+                expanded += 1
+                parent_path, dotted = self.child_path(stack)
                 node: YMap | YSeq = YMap((self.path, line)) if t is mstart_t else YSeq((self.path, line))
-                frame = _Frame(node, parent_path, self.expanded, ev.anchor)
+                top = _Frame(node, parent_path, dotted, expanded, ev.anchor)
                 if ev.tag in (RESET_TAG, OVERRIDE_TAG):
-                    frame.tag = ev.tag
-                stack.append(frame)
+                    top.tag = ev.tag
+                stack.append(top)
             elif t is mend_t or t is send_t:
                 frame = stack.pop()
-                self.count(0, frame.node.pos[1])
+                top = stack[-1] if stack else None
                 node = frame.node
+                self.count(expanded, 0, node.pos[1])
                 if frame.merges:
                     node = self.apply_merges(frame)
                 if frame.anchor:
-                    self.anchors[frame.anchor] = (node, self.expanded - frame.start + 1)
+                    self.anchors[frame.anchor] = (node, expanded - frame.start + 1)
                 self.add(stack, node, node.pos[1], frame.tag, None, None)
             elif t is alias_t:
                 line = ev.start_mark.line + 1
                 if ev.anchor not in self.anchors:
                     raise self.error(f"unknown anchor {ev.anchor!r} referenced", line)
                 value, size = self.anchors[ev.anchor]
-                self.count(size, line)
+                expanded = self.count(expanded, size, line)
                 self.add(stack, value, line, None, None, None, alias=True)
             elif t is dstart_t:
                 self.doc = Document(None, self.path)
                 strings = self.doc.strings
                 self.anchors = {}
-                self.expanded = 0
+                expanded = 0
             elif t is dend_t:
                 docs.append(self.doc)
             elif t is end_t:
                 return docs
 
-    def child_path(self, stack: list[_Frame]) -> Path:
+    def child_path(self, stack: list[_Frame]) -> tuple[Path, str]:
+        """The path of a container about to start, as a tuple and dotted."""
         if not stack:
-            return ()
+            return (), ""
         top = stack[-1]
         if top.mapping:
-            if top.key is _NO_KEY:
-                return top.path + ("<key>",)
-            return top.path + (top.key,)
-        return top.path + (len(top.node),)
+            key = "<key>" if top.key is _NO_KEY else top.key
+            if key.__class__ is not str:  # the value of a merge key (<<)
+                return top.path + (key,), f"{top.dotted}[{key}]"
+            return top.path + (key,), f"{top.dotted}.{key}" if top.dotted else key
+        index = len(top.node)
+        return top.path + (index,), f"{top.dotted}[{index}]"
 
     def add(
         self,
@@ -300,13 +314,13 @@ class _Builder:
             node[key] = value
             node.locs[key] = (self.path, top.key_line)
             if text is not None and not alias and value is not None and value is not True and value is not False:
-                self.doc.strings.append((top.path + (key,), text, line))
+                self.doc.strings.append((top.dotted, key, text, line))
         else:
             seq = top.node
             if tag == RESET_TAG:
                 return  # Compose ignores !reset inside sequences; the item is just dropped
             if text is not None and not alias and value is not None and value is not True and value is not False:
-                self.doc.strings.append((top.path + (len(seq),), text, line))
+                self.doc.strings.append((top.dotted, len(seq), text, line))
             seq.append(value)
             seq.locs.append((self.path, line))
 
