@@ -65,6 +65,12 @@ class Check:
         """The bundled test function's name: ``test_no_privileged``."""
         return "test_" + self.slug.replace("-", "_").replace(".", "_")
 
+    def applies_to(self, model: Any) -> bool:
+        """Whether the check is bound to this model at all (a rule about pod templates is not
+        bound to a ConfigMap; a rule may say so with a ``ctrsec_applies`` attribute)."""
+        hook = getattr(self.func, "ctrsec_applies", None)
+        return True if hook is None else bool(hook(model))
+
     def evaluate(self, model: Any, options: Mapping[str, Any] | None = None) -> Verdict:
         """Run the rule on one model; never raises for a :class:`CannotEvaluate`."""
         try:

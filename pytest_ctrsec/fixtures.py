@@ -136,3 +136,27 @@ def ctrsec_dockerfile(ctrsec_options: RunOptions) -> Any:
                                               lambda: load_targets(ctrsec_options))
     models = [t.model for t in targets]
     return models[0] if len(models) == 1 else models
+
+
+@pytest.fixture(scope="session")
+def ctrsec_k8s(ctrsec_options: RunOptions) -> Any:
+    """The Kubernetes objects of ``--ctrsec-k8s`` (or of the live cluster of
+    ``--ctrsec-kube-context``/``--ctrsec-kubeconfig``) as a
+    :class:`~pytest_ctrsec.targets.kube.corpus.KubeCorpus` (``workloads``, ``containers``,
+    ``pod_specs``, ``effective_rbac``, ``policies_selecting``, ``namespaces``); a list when
+    both manifests and a cluster are given. It is the corpus the bundled checks judged."""
+    opts = ctrsec_options
+    if not (opts.k8s or opts.kube_context or opts.kubeconfig):
+        pytest.skip("no Kubernetes target: pass --ctrsec-k8s=PATH or --ctrsec-kube-context=NAME")
+    from .targets.kube import load_corpora
+
+    corpora = _load("--ctrsec-k8s", lambda: load_corpora(opts))
+    return corpora[0] if len(corpora) == 1 else corpora
+
+
+@pytest.fixture(scope="session")
+def ctrsec_load_k8s(ctrsec_options: RunOptions) -> Callable[..., Any]:
+    """Factory: ``ctrsec_load_k8s(["deploy/"])`` returns the corpus of those manifests."""
+    from .targets.kube import load_manifests
+
+    return lambda paths: load_manifests(tuple(paths), ctrsec_options)

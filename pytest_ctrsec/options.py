@@ -116,17 +116,9 @@ class RunOptions:
         return given or any(getattr(self, name) for name in LIVE_K8S_OPTIONS)
 
 
-# Options whose feature has not landed yet: declared so the model is stable, but neither
-# offered on the command line nor in ini files until the feature works.
-PENDING = frozenset({
-    "k8s", "kube_context",
-    "kubeconfig", "namespace", "pss_version", "k8s_pod_template", "no_annotation_waivers",
-})
-
-
 def option_fields() -> tuple[dataclasses.Field[Any], ...]:
-    """The options users can set (pending ones excluded)."""
-    return tuple(f for f in dataclasses.fields(RunOptions) if f.name not in PENDING)
+    """Every option, in the order of :class:`RunOptions`."""
+    return dataclasses.fields(RunOptions)
 
 
 def flag(name: str) -> str:

@@ -3,9 +3,10 @@ suites, and reporting. The work is done in plain modules; this file only binds t
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import tempfile
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,20 @@ def _validated(opts: RunOptions) -> WaiverSet:
         raise pytest.UsageError(str(err)) from None
 
 
+@contextlib.contextmanager
+def _stdin_readable(config: pytest.Config, needed: bool) -> Iterator[None]:
+    """``--ctrsec-k8s=-`` reads manifests from stdin, which pytest's capture replaces."""
+    capman = config.pluginmanager.getplugin("capturemanager") if needed else None
+    if capman is None:
+        yield
+        return
+    capman.suspend_global_capture(in_=True)
+    try:
+        yield
+    finally:
+        capman.resume_global_capture()
+
+
 def _cache_dir(config: pytest.Config) -> str:
     """pytest's cache folder (shared by xdist workers), or a temporary one without it."""
     cache = getattr(config, "cache", None)
@@ -97,7 +112,8 @@ def pytest_collection(session: pytest.Session) -> None:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        state.load()
+        with _stdin_readable(session.config, "-" in state.options.k8s):
+            state.load()
     except CtrsecError as err:
         raise pytest.UsageError(str(err)) from None
     finally:

@@ -28,7 +28,7 @@ class Unit:
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Result:
     """One check on one target: the row of the JSON report."""
 
@@ -41,17 +41,19 @@ class Result:
     waiver: Waiver | None = None
 
     def to_json(self, nodeid: str = "") -> dict[str, Any]:
-        findings = [f.to_json() for f in self.findings]
-        if self.outcome in ("skipped", "error") and not findings:
+        # Made once per check per target (tens of thousands on a corpus): kept lean.
+        check, target, outcome = self.check, self.target, self.outcome
+        findings = [f.to_json() for f in self.findings] if self.findings else []
+        if not findings and (outcome == "skipped" or outcome == "error"):
             findings = [{"message": self.reason, "location": None}]
         return {
-            "check": self.check.id,
-            "title": self.check.title,
+            "check": check.id,
+            "title": check.title,
             "severity": self.severity,
-            "refs": list(self.check.refs),
-            "target": self.target.name,
-            "target_kind": self.target.kind,
-            "outcome": self.outcome,
+            "refs": list(check.refs),
+            "target": target.name,
+            "target_kind": target.kind,
+            "outcome": outcome,
             "findings": findings,
             "nodeid": nodeid,
             "waiver": self.waiver.to_json() if self.waiver else None,
@@ -62,7 +64,8 @@ def plan(checks: Iterable[Check], targets: Mapping[str, Sequence[Target]], granu
          max_items: int) -> dict[str, list[Unit]]:
     """Units per check id. ``auto`` takes the finest grouping whose item count fits
     ``max_items``; a check with no target of its model type gets no unit (no item)."""
-    bound = [(c, targets.get(c.model, ())) for c in checks]
+    bound = [(c, [t for t in targets.get(c.model, ()) if c.applies_to(t.model)])
+             for c in checks]
     bound = [(c, ts) for c, ts in bound if ts]
     if granularity == "auto":
         granularity = "check"

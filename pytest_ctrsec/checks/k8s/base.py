@@ -43,6 +43,7 @@ def k8s_check(id: str, *, title: str, severity: str, kinds: str | Iterable[str] 
 
         rule.ctrsec_excluded = excluded  # type: ignore[attr-defined]
         rule.ctrsec_scope = scope  # type: ignore[attr-defined]
+        rule.ctrsec_applies = lambda m: _applies(rule, m)  # type: ignore[attr-defined]
         check(id, title=title, severity=severity, model=model, refs=refs,
               remediation=remediation, profiles=profiles, options=options)(rule)
         return func
@@ -52,11 +53,15 @@ def k8s_check(id: str, *, title: str, severity: str, kinds: str | Iterable[str] 
 
 def applies(chk: Check, target_model: Any) -> bool:
     """Whether the plugin should bind ``chk`` to a target with this model at all."""
-    excluded = getattr(chk.func, "ctrsec_excluded", None)
+    return _applies(chk.func, target_model)
+
+
+def _applies(func: Any, target_model: Any) -> bool:
+    excluded = getattr(func, "ctrsec_excluded", None)
     if excluded is None:
         return True
     if isinstance(target_model, Unavailable):
-        scope = chk.func.ctrsec_scope  # type: ignore[attr-defined]
+        scope = func.ctrsec_scope
         return target_model.workload if scope == WORKLOAD else target_model.kind in scope
     return excluded(target_model) is None
 
