@@ -110,18 +110,23 @@ def _FAILED(findings: tuple[Finding, ...]) -> Verdict:
     return Verdict("failed", findings)
 
 
-_REGISTRY: dict[str, Check] = {}
-_CHECK_MODULES = (
-    "pytest_ctrsec.checks.runsettings",
-    "pytest_ctrsec.checks.compose",
-    "pytest_ctrsec.checks.container",
-    "pytest_ctrsec.checks.daemon",
-    "pytest_ctrsec.checks.image",
-    "pytest_ctrsec.checks.vulns",
-    "pytest_ctrsec.checks.dockerfile",
-    "pytest_ctrsec.checks.k8s",
+_REGISTRY: dict[str, Check] = {}  # in the order of _CHECK_MODULES, however imported
+# The check modules, with the target kinds whose checks each registers: a run imports only
+# the modules of the kinds it has targets of (the others pull in image, vulnerability and
+# Kubernetes machinery that a Compose run never uses). tests/test_catalog_modules.py holds
+# these kinds to what each module registers.
+_CHECK_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("pytest_ctrsec.checks.runsettings", frozenset({"compose", "container"})),
+    ("pytest_ctrsec.checks.compose", frozenset({"compose"})),
+    ("pytest_ctrsec.checks.container", frozenset({"container"})),
+    ("pytest_ctrsec.checks.daemon", frozenset({"daemon"})),
+    ("pytest_ctrsec.checks.image", frozenset({"image"})),
+    ("pytest_ctrsec.checks.vulns", frozenset({"image"})),
+    ("pytest_ctrsec.checks.dockerfile", frozenset({"dockerfile"})),
+    ("pytest_ctrsec.checks.k8s", frozenset({"k8s"})),
 )
-_loaded = False
+_loaded = False  # every check module imported (or importing switched off)
+_imported: set[str] = set()
 
 
 def check(
@@ -154,21 +159,50 @@ def add(chk: Check) -> None:
     if chk.id in _REGISTRY:
         raise ValueError(f"{chk.id}: registered twice")
     _REGISTRY[chk.id] = chk
+    rank = module_rank(chk)
+    if any(module_rank(c) > rank for c in _REGISTRY.values()):
+        # Modules imported out of order (some kinds first): keep the catalogue's order.
+        ordered = sorted(_REGISTRY.values(), key=module_rank)
+        _REGISTRY.clear()
+        _REGISTRY.update((c.id, c) for c in ordered)
 
 
-def registry() -> dict[str, Check]:
-    """Every bundled check by id, importing the check modules on first use."""
+def module_rank(chk: Check) -> int:
+    """The position of the check's module in the catalogue (others after every one)."""
+    module = getattr(chk.func, "__module__", "") or ""
+    for rank, (name, _) in enumerate(_CHECK_MODULES):
+        if module == name or module.startswith(name + "."):
+            return rank
+    return len(_CHECK_MODULES)
+
+
+def registry(kinds: Iterable[str] | None = None) -> dict[str, Check]:
+    """Every bundled check by id, importing the check modules on first use. With ``kinds``
+    (target kinds: ``compose``, ``k8s``...), the checks of those kinds only, and only their
+    modules are imported."""
     global _loaded
+    if kinds is None:
+        if not _loaded:
+            _loaded = True
+            _import_modules(name for name, _ in _CHECK_MODULES)
+        return _REGISTRY
+    wanted = frozenset(kinds)
     if not _loaded:
-        _loaded = True
-        for name in _CHECK_MODULES:
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as err:
-                # A check area not built yet is simply absent; anything else is a bug.
-                if err.name != name:
-                    raise
-    return _REGISTRY
+        _import_modules(name for name, registers in _CHECK_MODULES if registers & wanted)
+    return {i: c for i, c in _REGISTRY.items() if c.kind in wanted}
+
+
+def _import_modules(names: Iterable[str]) -> None:
+    for name in names:
+        if name in _imported:
+            continue
+        _imported.add(name)
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            # A check area not built yet is simply absent; anything else is a bug.
+            if err.name != name:
+                raise
 
 
 def get(check_id: str) -> Check:

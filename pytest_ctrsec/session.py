@@ -74,7 +74,9 @@ class SessionState:
         self.options_by_check = check_options(opts)
         if self.waivers is None:
             self.waivers = None if opts.strict else load_waivers(opts)
-        chosen = select(registry().values(), opts.profile, opts.select, opts.ignore,
+        # Only the checks of the kinds loaded (their modules alone are imported).
+        kinds = {model_type.split(".", 1)[0] for model_type in self.targets} or None
+        chosen = select(registry(kinds).values(), opts.profile, opts.select, opts.ignore,
                         profile_definitions(opts))
         self.checks = {c.id: c for c in chosen}
         self.units = plan(chosen, self.targets, opts.granularity, opts.max_items)
