@@ -87,9 +87,11 @@ class SessionState:
     def _feed_vulnerability_check(self) -> None:
         """The vulnerability check needs the opened OSV database (or scan reports) and the
         waivers that accept single advisories."""
-        from .checks.vulns import CHECK_ID, runtime_options
+        if not self.targets.get("image"):
+            return
+        from .checks.vulns import CHECK_ID, runtime_options  # the OSV machinery: images only
 
-        if not self.targets.get("image") or CHECK_ID not in self.checks:
+        if CHECK_ID not in self.checks:
             return
         accepted = self.waivers.waivers if self.waivers else ()
         extra = runtime_options(self.options, accepted, self.cache_dir)

@@ -3,8 +3,11 @@ the modules of the kinds it has targets of, so a wrong declaration would drop ch
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+
+import pytest
 
 from pytest_ctrsec import catalog
 
@@ -42,3 +45,25 @@ def test_the_catalogue_order_does_not_depend_on_which_kinds_came_first() -> None
     image_first = _in_fresh_process(code.format(first="registry({'image', 'k8s'})\n"))
     assert fresh == image_first
     assert fresh.index("'compose.") < fresh.index("'image.") < fresh.index("'k8s.")
+
+
+LEAN_CONFTEST = '''
+import json, sys
+
+def pytest_sessionfinish(session):
+    with open("modules.json", "w") as fh:
+        json.dump(sorted(sys.modules), fh)
+'''
+
+
+def test_a_compose_run_imports_no_other_kind_machinery(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(LEAN_CONFTEST)
+    pytester.path.joinpath("compose.yaml").write_text(
+        "services:\n  web:\n    image: nginx:1.27\n    privileged: true\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ctrsec-compose=.")
+    assert "test_no_privileged" in result.stdout.str()  # the Compose checks ran
+    loaded = set(json.loads(pytester.path.joinpath("modules.json").read_text()))
+    assert "pytest_ctrsec.checks.compose" in loaded
+    unwanted = {"pytest_ctrsec.checks.image", "pytest_ctrsec.checks.vulns", "pytest_ctrsec.sbom",
+                "pytest_ctrsec.checks.k8s", "pytest_ctrsec.targets.kube", "docker"}
+    assert not unwanted & loaded
