@@ -130,7 +130,7 @@ def _name_and_value(source: SourceString) -> tuple[str, str]:
     list item) and its value."""
     key = source.key
     last = key.rsplit(".", 1)[-1] if "." in key else key
-    if _INDEX.search(last):
+    if last[-1:] == "]" and _INDEX.search(last):
         match = _PAIR.fullmatch(source.value)
         if match:
             return match.group(1), match.group(2)
@@ -139,6 +139,8 @@ def _name_and_value(source: SourceString) -> tuple[str, str]:
 
 
 def _is_command(key: str) -> bool:
+    if "command" not in key and "entrypoint" not in key and "test" not in key:
+        return False  # most keys: no command key can be one of their parts
     parts = _INDEX.sub("", key).replace("[", ".").split(".")
     return bool(_COMMAND_KEYS.intersection(parts))
 
@@ -148,7 +150,7 @@ def _joined_commands(strings: Iterable[SourceString]) -> Iterator[SourceString]:
     ``["app", "--password", "x"]`` reads as a flag and its value)."""
     lists: dict[str, list[SourceString]] = {}
     for source in strings:
-        if _is_command(source.key) and _INDEX.search(source.key):
+        if source.key[-1:] == "]" and _is_command(source.key) and _INDEX.search(source.key):
             lists.setdefault(_INDEX.sub("", source.key), []).append(source)
         else:
             yield source
