@@ -64,12 +64,13 @@ def table(samples: Sequence[Sample], baseline: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def venv(path: str, packages: Sequence[str]) -> str:
-    """A virtual environment with only ``packages`` (created once); returns its bin dir.
-    Benchmarks run each tool from its own environment so start-up costs are the user's."""
+def venv(path: str, packages: Sequence[str], stamp: str = "") -> str:
+    """A virtual environment with only ``packages`` (created once, and again when ``stamp``
+    changes, e.g. the project's dependencies); returns its bin dir. Benchmarks run each tool
+    from its own environment so start-up costs are the user's."""
     bindir = os.path.join(path, "bin")
     marker = os.path.join(path, ".installed")
-    wanted = "\n".join(packages)
+    wanted = "\n".join([*packages, stamp] if stamp else packages)
     if not (os.path.exists(marker) and open(marker).read() == wanted):
         subprocess.run([sys.executable, "-m", "venv", "--clear", path], check=True)
         subprocess.run([os.path.join(bindir, "pip"), "install", "-q", *packages], check=True)

@@ -52,12 +52,20 @@ class Result:
             "severity": self.severity,
             "refs": list(check.refs),
             "target": target.name,
-            "target_kind": target.kind,
+            "target_kind": _TARGET_KINDS.get(target.model_type) or _target_kind(target),
             "outcome": outcome,
             "findings": findings,
             "nodeid": nodeid,
             "waiver": self.waiver.to_json() if self.waiver else None,
         }
+
+
+_TARGET_KINDS: dict[str, str] = {}  # model type -> Target.kind, worked out once
+
+
+def _target_kind(target: Target) -> str:
+    kind = _TARGET_KINDS[target.model_type] = target.kind
+    return kind
 
 
 def plan(checks: Iterable[Check], targets: Mapping[str, Sequence[Target]], granularity: str,

@@ -19,6 +19,7 @@ OUTCOMES = ("passed", "failed", "skipped", "waived", "error")
 ROW_KEYS = ("check", "title", "severity", "refs", "target", "target_kind", "outcome",
             "findings", "nodeid", "waiver")
 _ROW_ORDER = itemgetter("check", "target", "nodeid")
+_BATCH = 2000  # rows encoded and written at a time
 
 
 class ResultLog:
@@ -50,55 +51,67 @@ class ResultLog:
                 "results": self.sorted_rows(), "summary": self.summary()}
 
     def write_json(self, path: str) -> None:
-        """One result per line: readable and diffable, and written by the C encoder (an
-        indented dump goes through the pure-Python one, ten times slower on big runs)."""
+        """One result per line: readable and diffable, each made by a :class:`RowEncoder`
+        (an indented dump goes through the pure-Python encoder, ten times slower on big
+        runs), written in batches (one string of a large run's rows doubled its memory)."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         doc = self.document()
-        rows = ",\n    ".join(map(RowEncoder(), doc["results"]))
+        results, encode = doc["results"], RowEncoder()
         with target.open("w", encoding="utf-8") as fh:
             fh.write(f'{{"tool": "pytest-ctrsec", "version": {json.dumps(doc["version"])},\n')
-            fh.write(f' "results": [\n    {rows}\n ],\n' if rows else ' "results": [],\n')
+            fh.write(' "results": [\n    ' if results else ' "results": [],\n')
+            for start in range(0, len(results), _BATCH):
+                fh.write(",\n    " if start else "")
+                fh.write(",\n    ".join(map(encode, results[start:start + _BATCH])))
+            fh.write("\n ],\n" if results else "")
             fh.write(f' "summary": {json.dumps(doc["summary"])}}}\n')
 
 
 class RowEncoder:
     """``json.dumps(row, ensure_ascii=False)`` for result rows, faster: a large run repeats
-    each check's id, title and refs, each target's name and each item's node id thousands of
-    times, so their JSON is made once and reused. A row with other keys is dumped whole."""
+    each check's id, title and refs, each target's name and, for results without findings,
+    the same outcome and node id thousands of times, so the JSON of those runs of keys is
+    made once and reused. A row with other keys or values is dumped whole."""
 
     def __init__(self) -> None:
         # rows are trees of plain values: no cycles to look for
         self.dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-        self.heads: dict[tuple[str, str, str], tuple[Any, str]] = {}
-        self.strings: dict[str, str] = {}
+        self.heads: dict[tuple[Any, ...], str] = {}  # check, title, severity, refs
+        self.targets: dict[tuple[Any, ...], str] = {}  # target, target_kind
+        self.tails: dict[tuple[Any, ...], str] = {}  # outcome, nodeid (no findings, no waiver)
 
     def __call__(self, row: dict[str, Any]) -> str:
         if len(row) != len(ROW_KEYS) or tuple(row) != ROW_KEYS:
             return self.dumps(row)
-        check, title, severity, refs = row["check"], row["title"], row["severity"], row["refs"]
-        head = self.heads.get((check, title, severity))
-        if head is None or head[0] != refs:
-            head = self.heads[(check, title, severity)] = (refs, self.dumps(
-                {"check": check, "title": title, "severity": severity, "refs": refs})[:-1])
-        known = self.strings.get
-        target, kind, outcome, nodeid = (row["target"], row["target_kind"], row["outcome"],
-                                         row["nodeid"])
-        findings, waiver = row["findings"], row["waiver"]
-        return (f'{head[1]}, "target": {known(target) or self.string(target)}, '
-                f'"target_kind": {known(kind) or self.string(kind)}, '
-                f'"outcome": {known(outcome) or self.string(outcome)}, '
-                f'"findings": {self.dumps(findings) if findings else "[]"}, '
-                f'"nodeid": {known(nodeid) or self.string(nodeid)}, '
-                f'"waiver": {"null" if waiver is None else self.dumps(waiver)}}}')
+        try:
+            return f"{self.head(row)}, {self.target(row)}, {self.tail(row)}"
+        except TypeError:  # an unhashable value where a string was expected
+            return self.dumps(row)
 
-    def string(self, value: Any) -> str:
-        """JSON of a value that repeats (strings are remembered)."""
-        if value.__class__ is not str:
-            return self.dumps(value)
-        text = self.strings.get(value)
+    def head(self, row: dict[str, Any]) -> str:
+        refs = row["refs"]
+        key = (row["check"], row["title"], row["severity"],
+               tuple(refs) if refs.__class__ is list else refs)
+        text = self.heads.get(key)
         if text is None:
-            text = self.strings[value] = self.dumps(value)
+            text = self.heads[key] = self.dumps({k: row[k] for k in ROW_KEYS[:4]})[:-1]
+        return text
+
+    def target(self, row: dict[str, Any]) -> str:
+        key = (row["target"], row["target_kind"])
+        text = self.targets.get(key)
+        if text is None:
+            text = self.targets[key] = self.dumps({k: row[k] for k in ROW_KEYS[4:6]})[1:-1]
+        return text
+
+    def tail(self, row: dict[str, Any]) -> str:
+        if row["findings"] or row["waiver"] is not None:
+            return self.dumps({k: row[k] for k in ROW_KEYS[6:]})[1:]
+        key = (row["outcome"], row["nodeid"], row["findings"].__class__)
+        text = self.tails.get(key)
+        if text is None:
+            text = self.tails[key] = self.dumps({k: row[k] for k in ROW_KEYS[6:]})[1:]
         return text
 
 

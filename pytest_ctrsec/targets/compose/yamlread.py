@@ -68,7 +68,7 @@ def resolve_plain(text: str) -> Any:
     """The value of an untagged plain scalar under Compose's YAML rules."""
     if text in _WORDS:
         return _WORDS[text]
-    if text[0] not in _NUMERIC_START:
+    if text[0] not in _NUMERIC_START or ":" in text:  # no number has a colon (80:80)
         return text
     if _INT.match(text):
         number = _go_int(text)
