@@ -12,6 +12,7 @@ import functools
 import re
 from typing import NamedTuple
 
+from .debian import number_key
 from .errors import InvalidVersion
 
 PRE_SUFFIXES = ("alpha", "beta", "pre", "rc")
@@ -47,11 +48,11 @@ def tokens(version: str) -> tuple[Token, ...]:
     if m["letter"]:
         out.append(Token(LETTER, m["letter"]))
     for name, number in _SUFFIX.findall(m["suffixes"]):
-        out.append(Token(SUFFIX, (SUFFIX_RANK[name], int(number or 0))))
+        out.append(Token(SUFFIX, (SUFFIX_RANK[name], number_key(number))))
     if m["hash"]:
         out.append(Token(HASH, m["hash"]))
     if m["rev"] is not None:
-        out.append(Token(REVISION, int(m["rev"])))
+        out.append(Token(REVISION, number_key(m["rev"])))
     out.append(Token(END, None))
     return tuple(out)
 
@@ -65,7 +66,7 @@ def _digits(a: str, b: str, first: bool) -> int:
     compare as decimal fractions (Gentoo's rule: 1.01 < 1.1, 1.010 == 1.01 is false)."""
     if not first and (a.startswith("0") or b.startswith("0")):
         return _cmp(a, b)
-    return _cmp(int(a), int(b))
+    return _cmp(number_key(a), number_key(b))
 
 
 def _token(x: Token, y: Token, first: bool) -> int:

@@ -15,6 +15,9 @@ from typing import NamedTuple
 from .errors import InvalidVersion, parses
 
 
+MAX_EPOCH = 2**31 - 1  # dpkg rejects larger epochs ("epoch in version is too big")
+
+
 class DebianVersion(NamedTuple):
     epoch: int
     upstream: str
@@ -38,6 +41,8 @@ def parse(version: str) -> DebianVersion:
     if sep:
         if not head or not all(_digit(c) for c in head):
             raise InvalidVersion(f"{version!r}: epoch is not a number")
+        if len(head.lstrip("0")) > 10 or int(head) > MAX_EPOCH:
+            raise InvalidVersion(f"{version!r}: epoch is too big")
         epoch = int(head)
         text = rest
         if not text:
@@ -60,15 +65,23 @@ def _char_order(c: str) -> int:
     return ord(c) + 256
 
 
-_END = ((0,), 0)  # how dpkg reads a string that has ended: an empty run, then the number 0
+def number_key(digits: str) -> tuple[int, str]:
+    """A run of digits as a key ordered like its value, of any length (dpkg compares digit
+    runs digit by digit; Python's int() refuses strings beyond 4,300 digits)."""
+    significant = digits.lstrip("0")
+    return len(significant), significant
 
 
-def _part_key(text: str) -> tuple[tuple[tuple[int, ...], int], ...]:
+_END = ((0,), number_key(""))  # how dpkg reads an ended string: an empty run, then number 0
+_Pair = tuple[tuple[int, ...], tuple[int, str]]
+
+
+def _part_key(text: str) -> tuple[_Pair, ...]:
     """A tuple that orders like dpkg's verrevcmp: (non-digit run, number) pairs, each run a
     tuple of character ranks closed by the end rank 0. Trailing pairs equal to :data:`_END`
     are dropped and one is appended, so an ended string meets the other's next pair the way
     dpkg's loop does (after the first pair, no real pair can equal it)."""
-    pairs: list[tuple[tuple[int, ...], int]] = []
+    pairs: list[_Pair] = []
     i = 0
     while i < len(text) or not pairs:
         start = i
@@ -78,7 +91,7 @@ def _part_key(text: str) -> tuple[tuple[tuple[int, ...], int], ...]:
         start = i
         while i < len(text) and _digit(text[i]):
             i += 1
-        pairs.append((run, int(text[start:i] or 0)))
+        pairs.append((run, number_key(text[start:i])))
     while len(pairs) > 1 and pairs[-1] == _END:
         pairs.pop()
     return (*pairs, _END)

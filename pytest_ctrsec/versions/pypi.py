@@ -16,6 +16,8 @@ def parse(version: str) -> Version:
         return Version(version)
     except _PackagingInvalid:
         raise InvalidVersion(f"{version!r} is not a PEP 440 version") from None
+    except ValueError:  # a number beyond Python's 4,300-digit int() limit
+        raise InvalidVersion(f"{version[:40]!r}...: a number is too long") from None
 
 
 def compare(a: str, b: str) -> int:

@@ -16,6 +16,7 @@ _SHAPE = re.compile(
     rf"(?:-(?P<pre>{_PRE_ID}(?:\.{_PRE_ID})*))?"
     r"(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?")
 MAX_SAFE = 2**53 - 1  # npm rejects larger numbers (JavaScript's safe integers)
+MAX_LENGTH = 256  # npm's semver rejects longer version strings
 
 
 class SemVer(NamedTuple):
@@ -27,6 +28,8 @@ class SemVer(NamedTuple):
 
 @functools.lru_cache(maxsize=65536)
 def parse(version: str) -> SemVer:
+    if len(version) > MAX_LENGTH:
+        raise InvalidVersion(f"{version[:40]!r}...: longer than {MAX_LENGTH} characters")
     m = _SHAPE.fullmatch(version)
     if m is None:
         raise InvalidVersion(f"{version!r} is not a semantic version")
