@@ -8,29 +8,33 @@ from collections.abc import Iterator
 
 def deb822(text: str) -> Iterator[tuple[int, dict[str, str]]]:
     """``(first line number, fields)`` per stanza; continuation lines (starting with a blank)
-    are appended to the previous field, field names compare as written."""
-    fields: dict[str, str] = {}
+    are appended to the previous field, field names compare as written. A field's lines are
+    joined once at the end of its stanza, so a field of a million lines costs linear time."""
+    fields: dict[str, list[str]] = {}
     start = 0
-    last = ""
+    last: list[str] | None = None
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             if fields:
-                yield start, fields
-            fields, last = {}, ""
+                yield start, _joined(fields)
+            fields, last = {}, None
             continue
         if line[0] in " \t":
-            if last:
-                fields[last] += "\n" + line.strip()
+            if last is not None:
+                last.append(line.strip())
             continue
         key, sep, value = line.partition(":")
         if not sep:
             continue
         if not fields:
             start = number
-        last = key.strip()
-        fields[last] = value.strip()
+        last = fields[key.strip()] = [value.strip()]
     if fields:
-        yield start, fields
+        yield start, _joined(fields)
+
+
+def _joined(fields: dict[str, list[str]]) -> dict[str, str]:
+    return {key: "\n".join(lines) for key, lines in fields.items()}
 
 
 def apk_records(text: str) -> Iterator[tuple[int, dict[str, list[str]]]]:
