@@ -25,9 +25,15 @@ def parse(data: bytes | None) -> tuple[Account, ...]:
             continue
         fields = raw.split(":")
         ident = fields[2].strip() if len(fields) > 2 else ""
-        out.append(Account(fields[0], fields[1] if len(fields) > 1 else "",
-                           int(ident) if ident.isdigit() else None, number))
+        out.append(Account(fields[0], fields[1] if len(fields) > 1 else "", _id(ident),
+                           number))
     return tuple(out)
+
+
+def _id(text: str) -> int | None:
+    """A numeric id; ``None`` for anything libc would not read as one (``²`` is a digit to
+    ``str.isdigit``, and a 5,000-digit number is more than ``int()`` converts)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else None
 
 
 def uid_of(passwd: tuple[Account, ...], name: str) -> int | None:

@@ -65,42 +65,81 @@ class ImageConfig:
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], label: str) -> ImageConfig:
-        conf = doc.get("config") or doc.get("Config") or {}
-        if not isinstance(conf, dict):
-            raise SchemaError("image config: 'config' is not an object", label)
+        """The fields read here, each checked to have the type the engine writes (a config
+        of another shape is an error naming the field, not a crash or a guess)."""
+        conf = _object(doc.get("config") or doc.get("Config"), "config", label)
         health = conf.get("Healthcheck")
-        rootfs = doc.get("rootfs") or {}
+        health = _object(health, "Healthcheck", label) if health is not None else None
+        rootfs = _object(doc.get("rootfs"), "rootfs", label)
+        history = _list(doc.get("history"), "history", label)
         return cls(
-            user=str(conf.get("User") or ""),
-            env=_strings(conf.get("Env")),
-            entrypoint=_opt_strings(conf.get("Entrypoint")),
-            cmd=_opt_strings(conf.get("Cmd")),
-            working_dir=str(conf.get("WorkingDir") or ""),
-            exposed_ports=tuple(sorted(conf.get("ExposedPorts") or {})),
-            volumes=tuple(sorted(conf.get("Volumes") or {})),
-            labels={str(k): str(v) for k, v in (conf.get("Labels") or {}).items()},
-            healthcheck=_opt_strings(health.get("Test")) if isinstance(health, dict) else None,
-            stop_signal=conf.get("StopSignal"),
-            created=doc.get("created"),
-            architecture=str(doc.get("architecture") or ""),
-            os=str(doc.get("os") or ""),
-            history=tuple(_history(h) for h in doc.get("history") or () if isinstance(h, dict)),
-            diff_ids=_strings(rootfs.get("diff_ids") if isinstance(rootfs, dict) else None),
+            user=_text(conf.get("User"), "User", label) or "",
+            env=_strings(conf.get("Env"), "Env", label),
+            entrypoint=_opt_strings(conf.get("Entrypoint"), "Entrypoint", label),
+            cmd=_opt_strings(conf.get("Cmd"), "Cmd", label),
+            working_dir=_text(conf.get("WorkingDir"), "WorkingDir", label) or "",
+            exposed_ports=tuple(sorted(_object(conf.get("ExposedPorts"), "ExposedPorts", label))),
+            volumes=tuple(sorted(_object(conf.get("Volumes"), "Volumes", label))),
+            labels={str(k): _scalar(v) for k, v in _object(conf.get("Labels"), "Labels",
+                                                          label).items()},
+            healthcheck=(_opt_strings(health.get("Test"), "Healthcheck.Test", label)
+                         if health is not None else None),
+            stop_signal=_text(conf.get("StopSignal"), "StopSignal", label),
+            created=_text(doc.get("created"), "created", label),
+            architecture=_text(doc.get("architecture"), "architecture", label) or "",
+            os=_text(doc.get("os"), "os", label) or "",
+            history=tuple(_history(h, label) for h in history if isinstance(h, dict)),
+            diff_ids=_strings(rootfs.get("diff_ids"), "rootfs.diff_ids", label),
         )
 
 
-def _strings(value: Any) -> tuple[str, ...]:
+def _wrong(name: str, expected: str, label: str) -> SchemaError:
+    return SchemaError(f"image config: {name!r} is not {expected}", label)
+
+
+def _object(value: Any, name: str, label: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _wrong(name, "an object", label)
+    return value
+
+
+def _list(value: Any, name: str, label: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _wrong(name, "a list", label)
+    return value
+
+
+def _text(value: Any, name: str, label: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _wrong(name, "a string", label)
+
+
+def _scalar(value: Any) -> str:
+    """A label value (the engine writes strings; other scalars are shown as written)."""
+    return value if isinstance(value, str) else json.dumps(value)[:200]
+
+
+def _strings(value: Any, name: str, label: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
-    return tuple(str(v) for v in value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise _wrong(name, "a list of strings", label)
 
 
-def _opt_strings(value: Any) -> tuple[str, ...] | None:
-    return None if value is None else _strings(value)
+def _opt_strings(value: Any, name: str, label: str) -> tuple[str, ...] | None:
+    return None if value is None else _strings(value, name, label)
 
 
-def _history(h: Mapping[str, Any]) -> HistoryEntry:
-    return HistoryEntry(str(h.get("created_by") or ""), h.get("created"),
-                        bool(h.get("empty_layer")), str(h.get("comment") or ""))
+def _history(h: Mapping[str, Any], label: str) -> HistoryEntry:
+    return HistoryEntry(_text(h.get("created_by"), "history.created_by", label) or "",
+                        _text(h.get("created"), "history.created", label),
+                        bool(h.get("empty_layer")),
+                        _text(h.get("comment"), "history.comment", label) or "")
