@@ -14,9 +14,34 @@ line that names the input and the problem, so the plugin can show it without a t
 
 from __future__ import annotations
 
+import re
+
+# C0 controls and DEL, except tab: a hostile name must not move the cursor or recolour the
+# terminal, and a parser's multi-line message must stay one line.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for one terminal line: line breaks (with the indentation after them)
+    become one space, other control characters ``\\xNN``, and bytes that were not UTF-8
+    (decoded with ``surrogateescape``, as file names are) ``\\xNN`` too.
+
+    >>> print(one_line("bad\\n  in line 3\\x1b[31m \\udcff"))
+    bad in line 3\\x1b[31m \\xff
+    """
+    text = re.sub(r"[ \t]*[\r\n]+[ \t]*", " ", text)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate outside the surrogateescape range
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
 
 class CtrsecError(Exception):
-    """Base class: ``str(err)`` is one line fit for a terminal."""
+    """Base class: ``str(err)`` is one line fit for a terminal (see :func:`one_line`)."""
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class InputError(CtrsecError):
@@ -32,7 +57,7 @@ class InputError(CtrsecError):
         where = self.path or "<input>"
         if self.line:
             where = f"{where}:{self.line}"
-        return f"{where}: {self.message}"
+        return one_line(f"{where}: {self.message}")
 
 
 class ParseError(InputError):

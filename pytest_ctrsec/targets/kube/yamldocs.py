@@ -89,6 +89,8 @@ def read_documents(text: bytes | str, path: str) -> Iterator[YamlDoc]:
                 continue
             line = _first_line(first, start)
             yield YamlDoc(data, line, builder.lines, builder.exact)
+    except yaml.reader.ReaderError as err:
+        raise ParseError(_unreadable(err), path, _line_at(text, err.position)) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
@@ -100,6 +102,17 @@ def read_documents(text: bytes | str, path: str) -> Iterator[YamlDoc]:
         raise ParseError(f"YAML nested deeper than {MAX_DEPTH} levels", path) from None
     finally:
         parser.dispose()
+
+
+def _unreadable(err: yaml.reader.ReaderError) -> str:
+    """libyaml's reader error (a byte that is not UTF-8, a control character) in words."""
+    if "UTF-8" in str(err.reason):
+        return f"not UTF-8 text (byte 0x{err.character:02x}: {err.reason})"
+    return f"invalid YAML: character U+{err.character:04X}: {err.reason}"
+
+
+def _line_at(text: bytes | str, position: int) -> int:
+    return text.count(b"\n" if isinstance(text, bytes) else "\n", 0, position) + 1
 
 
 def _first_line(first: Any, start: Any) -> int:
@@ -200,7 +213,11 @@ def _scalar(event: Any) -> Any:
         return _tagged(tag, value, event)
     if event.style or not event.implicit[0]:
         return value  # quoted or block scalars are strings
-    return resolve_plain(value)
+    try:
+        return resolve_plain(value)
+    except ValueError:  # an integer beyond int()'s 4,300 digits (the API rejects it too)
+        raise yaml.MarkedYAMLError(problem=f"number {value[:20]}... is too large",
+                                   problem_mark=event.start_mark) from None
 
 
 def resolve_plain(value: str) -> Any:
