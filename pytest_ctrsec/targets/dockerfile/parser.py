@@ -122,13 +122,20 @@ class Dockerfile:
 
 def parse(text: str, path: str) -> Dockerfile:
     """Parse Dockerfile ``text`` (``path`` names it in errors and findings)."""
-    lines = text.splitlines()
+    lines = _lines(text)
     directives, start = _directives(lines)
     escape = directives.get("escape", "\\")
     if escape not in ("\\", "`"):
         raise ParseError(f"invalid escape directive {escape!r} (only \\ or `)", path, 1)
     instructions = _instructions(lines, start, escape, path)
     return _stages(instructions, path, directives)
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as BuildKit splits them: at ``\\n`` only, a ``\\r`` before it dropped
+    (``str.splitlines`` would also split at form feeds, ``\\x1c`` and U+2028, which are
+    ordinary characters of an instruction)."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
 def _directives(lines: list[str]) -> tuple[dict[str, str], int]:
