@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import ConfigError
+from . import schema
 from .dumps import Dump, records
 from .ecosystems import query_name
 from .osv import Range, pack_ranges, parse_ranges, unpack_ranges
@@ -141,6 +142,10 @@ def _documents(raw: bytes, name: str, label: str) -> Iterable[Mapping[str, Any]]
     for d in docs:
         if not isinstance(d, dict) or not isinstance(d.get("id"), str):
             raise ConfigError(f"--ctrsec-vulndb: {label}: {name}: not an OSV record (no id)")
+        wrong = schema.problem(d)
+        if wrong:
+            raise ConfigError(f"--ctrsec-vulndb: {label}: {name}: {d['id'][:80]}: not a valid "
+                              f"OSV record: {wrong}")
         yield d
 
 
