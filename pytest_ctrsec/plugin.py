@@ -18,7 +18,7 @@ from .options import (RunOptions, check_options, flag, ini_name, ini_type, optio
 from .outcomes import RESULTS_KEY, error_results
 from .report import sarif
 from .report.log import ResultLog, below_threshold, summary_lines, waiver_lines
-from .runner import Unit
+from .runner import Result, Unit
 from .session import SessionState, current, load_waivers, set_current
 from .waivers import WaiverSet
 
@@ -173,20 +173,22 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
                             ) -> Generator[None, object, object]:
     """A bundled item makes a result and a report row per target, kept to the end of the
     run: with the collector running, it would scan them again and again as they pile up
-    (a third of the item's time on a large corpus). So it is paused for the item; then
-    what the item left that is garbage is collected (the heap since the last freeze:
-    small) and the rest moved out of the collector's sight, like the loaded targets."""
+    (a third of the item's time on a large corpus). So what earlier tests left is
+    collected first (the heap since the last freeze: small), the collector is paused for
+    the item, and what the item made is then moved out of its sight, like the loaded
+    targets (scanning it once more would cost as much as the item's own rows)."""
     unit = getattr(getattr(item, "callspec", None), "params", {}).get("ctrsec_unit")
     if not isinstance(unit, Unit):
         return (yield)
     was_enabled = gc.isenabled()
+    if was_enabled:
+        gc.collect()
     gc.disable()
     try:
         return (yield)
     finally:
         if was_enabled:
             gc.enable()
-            gc.collect()
             gc.freeze()
 
 
@@ -196,13 +198,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     report = yield
     results = item.stash.get(RESULTS_KEY, None)
     if report.when == "call" and results is not None:
-        report.ctrsec_results = [r.to_json(item.nodeid) for r in results]  # type: ignore
+        report.ctrsec_results = _rows(item, results)  # type: ignore[attr-defined]
     elif report.when == "setup" and report.failed:
         why = report.longreprtext.strip().splitlines()[-1:] or ["setup failed"]
-        rows = [r.to_json(item.nodeid) for r in error_results(item, why[0])]
+        rows = _rows(item, error_results(item, why[0]))
         if rows:
             report.ctrsec_results = rows  # type: ignore[attr-defined]
     return report
+
+
+def _rows(item: pytest.Item, results: list[Result]) -> list[Any]:
+    """The report rows of an item's results: compact rows in this process, dicts from an
+    xdist worker (they travel to the controller, which reads them back as rows)."""
+    nodeid = item.nodeid
+    if hasattr(item.config, "workerinput"):
+        return [r.to_json(nodeid) for r in results]
+    return [r.row(nodeid) for r in results]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalog import Check
 from .findings import Finding, severity_rank
@@ -41,25 +41,62 @@ class Result:
     waiver: Waiver | None = None
 
     def to_json(self, nodeid: str = "") -> dict[str, Any]:
-        # Made once per check per target (tens of thousands on a corpus): kept lean.
+        return self.row(nodeid).to_json()
+
+    def row(self, nodeid: str = "") -> Row:
+        """This result as a report row (made once per check per target: kept lean)."""
         check, target, outcome = self.check, self.target, self.outcome
-        findings = [f.to_json() for f in self.findings] if self.findings else []
+        findings: Sequence[dict[str, Any]] = [f.to_json() for f in self.findings] \
+            if self.findings else ()
         if not findings and (outcome == "skipped" or outcome == "error"):
             findings = [{"message": self.reason, "location": None}]
-        return {
-            "check": check.id,
-            "title": check.title,
-            "severity": self.severity,
-            "refs": list(check.refs),
-            "target": target.name,
-            "target_kind": _TARGET_KINDS.get(target.model_type) or _target_kind(target),
-            "outcome": outcome,
-            "findings": findings,
-            "nodeid": nodeid,
-            "waiver": self.waiver.to_json() if self.waiver else None,
-        }
+        return _new_row(Row, (
+            check.id, check.title, self.severity, check.refs, target.name,
+            _TARGET_KINDS.get(target.model_type) or _target_kind(target), outcome, findings,
+            nodeid, self.waiver.to_json() if self.waiver else None))
 
 
+class Row(NamedTuple):
+    """One result as a row of the JSON report (the contract's ``results`` entry). A named
+    tuple, because a large run makes tens of thousands (a dict each took most of a run's
+    memory), that reads like the row dict too: ``row["check"]``, ``row.get("waiver")``.
+    :meth:`to_json` gives the dict, which is also what travels between xdist processes
+    (:meth:`from_json` reads it back)."""
+
+    check: str
+    title: str
+    severity: str
+    refs: Sequence[str]
+    target: str
+    target_kind: str
+    outcome: str  # passed, failed, skipped, waived, error
+    findings: Sequence[dict[str, Any]]
+    nodeid: str
+    waiver: dict[str, Any] | None
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if key.__class__ is str:
+            return tuple.__getitem__(self, _ROW_INDEX[key])
+        return tuple.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        index = _ROW_INDEX.get(key)
+        return default if index is None else tuple.__getitem__(self, index)
+
+    def to_json(self) -> dict[str, Any]:
+        row = dict(zip(ROW_KEYS, self))
+        row["refs"] = list(self.refs)
+        row["findings"] = list(self.findings)
+        return row
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> Row:
+        return _new_row(cls, [row[key] for key in ROW_KEYS])
+
+
+ROW_KEYS: tuple[str, ...] = Row._fields
+_ROW_INDEX = {key: index for index, key in enumerate(ROW_KEYS)}
+_new_row = tuple.__new__
 _TARGET_KINDS: dict[str, str] = {}  # model type -> Target.kind, worked out once
 
 

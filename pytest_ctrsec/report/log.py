@@ -5,45 +5,45 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from operator import itemgetter
+from operator import attrgetter
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import __version__
 from ..findings import SEVERITIES, severity_rank
+from ..runner import ROW_KEYS, Row
 from ..waivers import Waiver, unmatched
 
 OUTCOMES = ("passed", "failed", "skipped", "waived", "error")
-# The keys of a result row, in the order runner.Result.to_json writes them.
-ROW_KEYS = ("check", "title", "severity", "refs", "target", "target_kind", "outcome",
-            "findings", "nodeid", "waiver")
-_ROW_ORDER = itemgetter("check", "target", "nodeid")
+_ROW_ORDER = attrgetter("check", "target", "nodeid")
+_OUTCOME = attrgetter("outcome")
 _BATCH = 2000  # rows encoded and written at a time
 
 
 class ResultLog:
-    """Result rows (the JSON contract's ``results``) in the order they arrived."""
+    """Result rows (the JSON contract's ``results``) in the order they arrived, as
+    :class:`~pytest_ctrsec.runner.Row` (rows from xdist workers arrive as dicts)."""
 
     def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[Row] = []
 
-    def add(self, rows: list[dict[str, Any]]) -> None:
-        self.rows.extend(rows)
+    def add(self, rows: Iterable[Row | Mapping[str, Any]]) -> None:
+        self.rows.extend(r if r.__class__ is Row else Row.from_json(r) for r in rows)
 
-    def sorted_rows(self) -> list[dict[str, Any]]:
+    def sorted_rows(self) -> list[Row]:
         """Rows in a stable order, so serial and parallel runs write the same document."""
         return sorted(self.rows, key=_ROW_ORDER)
 
     def summary(self) -> dict[str, int]:
-        counts = Counter(r["outcome"] for r in self.rows)
+        counts = Counter(map(_OUTCOME, self.rows))
         return {o: counts.get(o, 0) for o in OUTCOMES}
 
-    def failed_by_severity(self) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {s: [] for s in SEVERITIES}
+    def failed_by_severity(self) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {s: [] for s in SEVERITIES}
         for row in self.rows:
-            if row["outcome"] in ("failed", "error"):
-                out[row["severity"]].append(row)
+            if row.outcome in ("failed", "error"):
+                out[row.severity].append(row)
         return out
 
     def document(self) -> dict[str, Any]:
@@ -69,10 +69,10 @@ class ResultLog:
 
 
 class RowEncoder:
-    """``json.dumps(row, ensure_ascii=False)`` for result rows, faster: a large run repeats
-    each check's id, title and refs, each target's name and, for results without findings,
-    the same outcome and node id thousands of times, so the JSON of those runs of keys is
-    made once and reused. A row with other keys or values is dumped whole."""
+    """``json.dumps(row.to_json(), ensure_ascii=False)`` for result rows, faster: a large
+    run repeats each check's id, title and refs, each target's name and, for results
+    without findings, the same outcome and node id thousands of times, so the JSON of
+    those runs of keys is made once and reused. A dict with other keys is dumped whole."""
 
     def __init__(self) -> None:
         # rows are trees of plain values: no cycles to look for
@@ -81,41 +81,39 @@ class RowEncoder:
         self.targets: dict[tuple[Any, ...], str] = {}  # target, target_kind
         self.tails: dict[tuple[Any, ...], str] = {}  # outcome, nodeid (no findings, no waiver)
 
-    def __call__(self, row: dict[str, Any]) -> str:
-        if len(row) != len(ROW_KEYS) or tuple(row) != ROW_KEYS:
-            return self.dumps(row)
+    def __call__(self, row: Row | Mapping[str, Any]) -> str:
+        if row.__class__ is not Row:
+            if tuple(row) != ROW_KEYS:
+                return self.dumps(row)
+            row = Row.from_json(row)
         try:
-            return f"{self.head(row)}, {self.target(row)}, {self.tail(row)}"
+            return self.encode(row)  # type: ignore[arg-type]
         except TypeError:  # an unhashable value where a string was expected
-            return self.dumps(row)
+            return self.dumps(row.to_json())  # type: ignore[union-attr]
 
-    def head(self, row: dict[str, Any]) -> str:
-        refs = row["refs"]
-        key = (row["check"], row["title"], row["severity"],
-               tuple(refs) if refs.__class__ is list else refs)
-        text = self.heads.get(key)
-        if text is None:
-            text = self.heads[key] = self.dumps({k: row[k] for k in ROW_KEYS[:4]})[:-1]
-        return text
-
-    def target(self, row: dict[str, Any]) -> str:
-        key = (row["target"], row["target_kind"])
-        text = self.targets.get(key)
-        if text is None:
-            text = self.targets[key] = self.dumps({k: row[k] for k in ROW_KEYS[4:6]})[1:-1]
-        return text
-
-    def tail(self, row: dict[str, Any]) -> str:
-        if row["findings"] or row["waiver"] is not None:
-            return self.dumps({k: row[k] for k in ROW_KEYS[6:]})[1:]
-        key = (row["outcome"], row["nodeid"], row["findings"].__class__)
-        text = self.tails.get(key)
-        if text is None:
-            text = self.tails[key] = self.dumps({k: row[k] for k in ROW_KEYS[6:]})[1:]
-        return text
+    def encode(self, row: Row) -> str:
+        check, title, severity, refs, target, kind, outcome, findings, nodeid, waiver = row
+        key = (check, title, severity, refs if refs.__class__ is tuple else tuple(refs))
+        head = self.heads.get(key)
+        if head is None:
+            head = self.heads[key] = self.dumps(
+                {"check": check, "title": title, "severity": severity, "refs": refs})[:-1]
+        mid = self.targets.get((target, kind))
+        if mid is None:
+            mid = self.targets[(target, kind)] = self.dumps(
+                {"target": target, "target_kind": kind})[1:-1]
+        if findings or waiver is not None:
+            tail = self.dumps({"outcome": outcome, "findings": findings, "nodeid": nodeid,
+                               "waiver": waiver})[1:]
+        else:
+            tail = self.tails.get((outcome, nodeid))
+            if tail is None:
+                tail = self.tails[(outcome, nodeid)] = self.dumps(
+                    {"outcome": outcome, "findings": [], "nodeid": nodeid, "waiver": None})[1:]
+        return f"{head}, {mid}, {tail}"
 
 
-def below_threshold(rows: list[dict[str, Any]], threshold: str) -> bool:
+def below_threshold(rows: Iterable[Row | Mapping[str, Any]], threshold: str) -> bool:
     """True when a failed item's check results are all failures below ``threshold``
     (an item without check results, or with an error, is never below it)."""
     failed = [r for r in rows if r["outcome"] in ("failed", "error")]
