@@ -141,3 +141,25 @@ def test_parallel_and_serial_reports_are_equal(pytester: pytest.Pytester,
     # The report has no timing fields, so the documents must be equal as they are.
     assert read("parallel.json") == read("serial.json")
     assert read("parallel.sarif") == read("serial.sarif")
+
+
+def test_models_never_show_secrets_in_their_repr(engine_targets: tuple[str, str],
+                                                 tmp_path: Path) -> None:
+    """pytest prints fixture values in failure reports: the models' reprs hold no secret."""
+    from pytest_ctrsec.targets.compose.loader import load_project
+    from pytest_ctrsec.targets.compose import project_targets
+    from pytest_ctrsec.targets.dockerfile import load_dockerfile
+    from pytest_ctrsec.targets.image import open_image
+
+    tmp_path.joinpath("compose.yaml").write_text(
+        f"services:\n  app:\n    image: a:1\n    environment:\n"
+        f"      DB_PASSWORD: \"{SECRETS['compose env']}\"\n")
+    tmp_path.joinpath(".env").write_text(f"API_TOKEN={SECRETS['compose .env']}\n")
+    tmp_path.joinpath("Dockerfile").write_text(
+        f"FROM scratch\nARG DB_PASSWORD={SECRETS['dockerfile']}\n")
+    project = load_project([str(tmp_path / "compose.yaml")])
+    image = open_image(engine_targets[0])
+    shown = " ".join(repr(x) for x in (
+        project, *project.services, *[t.model for t in project_targets(project, "c.yaml")],
+        load_dockerfile(tmp_path / "Dockerfile"), image, image.config))
+    assert not [k for k, v in SECRETS.items() if v in shown]

@@ -90,7 +90,7 @@ class RunSettings:
     restart_max_retries: int | None = None
     healthcheck: tuple[str, ...] | None = None  # the test command; ("NONE",) when disabled
     healthcheck_disabled: bool = False
-    environment: Mapping[str, str | None] = field(default_factory=dict)
+    environment: Mapping[str, str | None] = field(default_factory=dict, repr=False)  # secrets
     logging_driver: str | None = None
     logging_options: Mapping[str, str] = field(default_factory=dict)
     daemon: DaemonDefaults | None = None  # containers only

@@ -23,8 +23,10 @@ class ComposeService:
     service to where its final value was written (the file of the last override)."""
 
     name: str
-    config: Mapping[str, Any]
-    raw: Mapping[str, Any]
+    # Not in the repr: pytest prints fixture values in failure reports, and these hold the
+    # service's environment, whose literal secrets must never be shown.
+    config: Mapping[str, Any] = field(repr=False)
+    raw: Mapping[str, Any] = field(repr=False)
     location: Location
     key_locations: Mapping[str, Location] = field(default_factory=dict)
 
@@ -51,6 +53,9 @@ class SourceString(NamedTuple):
     value: str
     location: Location
 
+    def __repr__(self) -> str:
+        return f"SourceString({self.key!r}, <{len(self.value)} chars>, {self.location})"
+
 
 @dataclass(frozen=True)
 class ComposeProject:
@@ -65,7 +70,7 @@ class ComposeProject:
     volumes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     networks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     top_locations: Mapping[str, Location] = field(default_factory=dict)  # "secrets.db" -> loc
-    strings: tuple[SourceString, ...] = ()  # every literal string, pre-interpolation
+    strings: tuple[SourceString, ...] = field(default=(), repr=False)  # literal strings
 
     def __post_init__(self) -> None:
         # Each service knows its project, so it can be checked on its own

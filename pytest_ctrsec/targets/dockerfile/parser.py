@@ -96,10 +96,12 @@ class Dockerfile:
     first FROM (``{name: default or None}``)."""
 
     path: str
-    stages: tuple[Stage, ...]
-    global_args: dict[str, str | None] = field(default_factory=dict)
+    # Instructions and ARG defaults may hold literal secrets: kept out of the repr, which
+    # pytest prints in failure reports.
+    stages: tuple[Stage, ...] = field(repr=False)
+    global_args: dict[str, str | None] = field(default_factory=dict, repr=False)
     directives: dict[str, str] = field(default_factory=dict)
-    preamble: tuple[Instruction, ...] = ()
+    preamble: tuple[Instruction, ...] = field(default=(), repr=False)
 
     @property
     def final(self) -> Stage:

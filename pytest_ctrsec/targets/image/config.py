@@ -25,7 +25,7 @@ class ImageConfig:
     """What a container of this image starts with, and how the image was built."""
 
     user: str = ""
-    env: tuple[str, ...] = ()
+    env: tuple[str, ...] = field(default=(), repr=False)  # may hold secrets: never printed
     entrypoint: tuple[str, ...] | None = None
     cmd: tuple[str, ...] | None = None
     working_dir: str = ""
@@ -37,7 +37,7 @@ class ImageConfig:
     created: str | None = None
     architecture: str = ""
     os: str = ""
-    history: tuple[HistoryEntry, ...] = ()
+    history: tuple[HistoryEntry, ...] = field(default=(), repr=False)  # build args, secrets
     diff_ids: tuple[str, ...] = ()
 
     @property
