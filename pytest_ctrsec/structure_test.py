@@ -106,8 +106,11 @@ def _tests(doc: dict[str, Any], path: str) -> list[StructureTest]:
     if meta:
         if not isinstance(meta, dict):
             raise SchemaError("metadataTest must be a mapping", path, doc.get("__line__"))
-        out.append(StructureTest("metadata", "metadataTest", path, meta["__line__"],
-                                 _metadata(meta)))
+        try:
+            runner = _metadata(meta)
+        except _BAD_FIELD as err:
+            raise SchemaError(f"metadataTest: {_why(err)}", path, meta["__line__"]) from None
+        out.append(StructureTest("metadata", "metadataTest", path, meta["__line__"], runner))
     return out
 
 
@@ -124,10 +127,15 @@ def _one(kind: str, item: Any, path: str, global_env: dict[str, str]) -> Structu
     }
     try:
         runner = builders[kind](item)
-    except (KeyError, TypeError, re.error) as err:
+    except _BAD_FIELD as err:
         raise SchemaError(f"{kind} {name!r}: {_why(err)}", path, line) from None
     reads = (str(item["path"]),) if kind == "fileContentTests" else ()
     return StructureTest(str(name), kind, path, line or 1, runner, reads)
+
+
+# What building a test from a field of the wrong shape raises (checked when the file is
+# loaded, so that running a test only judges the image).
+_BAD_FIELD = (KeyError, TypeError, ValueError, re.error)
 
 
 def _why(err: Exception) -> str:
@@ -149,7 +157,8 @@ def _regexes(values: Any) -> list[re.Pattern[str]]:
 def _file_existence(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
     path = str(t["path"])
     should = bool(t.get("shouldExist", True))
-    perms, uid, gid = t.get("permissions"), t.get("uid"), t.get("gid")
+    perms = t.get("permissions")
+    uid, gid = (None if t.get(k) is None else int(t[k]) for k in ("uid", "gid"))
     who = t.get("isExecutableBy")
     if who is not None and who not in ("owner", "group", "other", "any"):
         raise TypeError(f"isExecutableBy {who!r} is not owner, group, other or any")
@@ -164,9 +173,9 @@ def _file_existence(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
             assert f.mode_string == perms, f"{path} has permissions {f.mode_string}, " \
                                            f"expected {perms}"
         if uid is not None:
-            assert f.uid == int(uid), f"{path} is owned by uid {f.uid}, expected {uid}"
+            assert f.uid == uid, f"{path} is owned by uid {f.uid}, expected {uid}"
         if gid is not None:
-            assert f.gid == int(gid), f"{path} has gid {f.gid}, expected {gid}"
+            assert f.gid == gid, f"{path} has gid {f.gid}, expected {gid}"
         if who is not None:
             assert f.is_executable_by(who), f"{path} ({f.mode_string}) is not executable " \
                                             f"by {who}"
@@ -206,7 +215,7 @@ def _command(t: dict[str, Any], global_env: dict[str, str]) -> Callable[[ImageHa
     env = {**global_env, **_env_list(t.get("envVars") or [], "")}
     checks = {k: _regexes(t.get(k)) for k in ("expectedOutput", "excludedOutput",
                                               "expectedError", "excludedError")}
-    exit_code = t.get("exitCode")
+    exit_code = None if t.get("exitCode") is None else int(t["exitCode"])
     unsupported = [k for k in ("setup", "teardown") if t.get(k)]
 
     def run(image: ImageHandle) -> None:
@@ -225,7 +234,7 @@ def _command(t: dict[str, Any], global_env: dict[str, str]) -> Callable[[ImageHa
         for rx in checks["excludedError"]:
             assert not rx.search(result.stderr), f"{shown}: stderr has /{rx.pattern}/"
         if exit_code is not None:
-            assert result.exit_code == int(exit_code), \
+            assert result.exit_code == exit_code, \
                 f"{shown} exited {result.exit_code}, expected {exit_code}"
 
     return run
@@ -238,40 +247,63 @@ def _unsupported(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
     return run
 
 
-def _ports(values: Sequence[Any]) -> set[str]:
-    return {str(v).split("/")[0] for v in values}
+def _ports(values: Any) -> set[str]:
+    return {str(v).split("/")[0] for v in _list(values)}
+
+
+def _list(value: Any) -> list[Any]:
+    """A list field (absent: empty); anything else is a shape error."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _matchers(items: Any) -> list[tuple[str, str, re.Pattern[str] | None]]:
+    """``{key, value, isRegex}`` items as ``(key, value, compiled regex or None)``."""
+    out = []
+    for item in _list(items):
+        key, value = str(item["key"]), str(item.get("value", ""))
+        out.append((key, value, re.compile(value) if item.get("isRegex") else None))
+    return out
 
 
 def _metadata(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
+    env_vars, labels = _matchers(t.get("envVars")), _matchers(t.get("labels"))
+    unbound = [str(i["key"] if isinstance(i, Mapping) else i)
+               for i in _list(t.get("unboundEnvVars"))]
+    exact = {k: [str(x) for x in _list(t[k])] for k in ("entrypoint", "cmd")
+             if t.get(k) is not None}
+    exposed, unexposed = _ports(t.get("exposedPorts")), _ports(t.get("unexposedPorts"))
+    volumes, unmounted = _list(t.get("volumes")), _list(t.get("unmountedVolumes"))
+
     def run(image: ImageHandle) -> None:
         conf = image.config
         env = conf.env_map
-        for item in t.get("envVars") or []:
-            key, value = str(item["key"]), str(item.get("value", ""))
+        for key, value, rx in env_vars:
             assert key in env, f"env {key} is not set"
-            if item.get("isRegex"):
-                assert re.search(value, env[key]), f"env {key}={env[key]!r} !~ /{value}/"
+            if rx is not None:
+                assert rx.search(env[key]), f"env {key}={env[key]!r} !~ /{value}/"
             else:
                 assert env[key] == value, f"env {key}={env[key]!r}, expected {value!r}"
-        for item in t.get("unboundEnvVars") or []:
-            key = str(item["key"] if isinstance(item, Mapping) else item)
+        for key in unbound:
             assert key not in env, f"env {key} is set but should not be"
-        for item in t.get("labels") or []:
-            key, value = str(item["key"]), str(item.get("value", ""))
+        for key, value, rx in labels:
             assert key in conf.labels, f"label {key} is not set"
-            ok = re.search(value, conf.labels[key]) if item.get("isRegex") else \
-                conf.labels[key] == value
+            ok = rx.search(conf.labels[key]) if rx is not None else conf.labels[key] == value
             assert ok, f"label {key}={conf.labels[key]!r}, expected {value!r}"
-        _exact(t, "entrypoint", conf.entrypoint)
-        _exact(t, "cmd", conf.cmd)
-        ports = _ports(conf.exposed_ports)
-        for port in _ports(t.get("exposedPorts") or []):
+        for key, want in exact.items():
+            actual = list(getattr(conf, key) or ())
+            assert actual == want, f"{key} is {actual}, expected {want}"
+        ports = _ports(list(conf.exposed_ports))
+        for port in exposed:
             assert port in ports, f"port {port} is not exposed (exposed: {sorted(ports)})"
-        for port in _ports(t.get("unexposedPorts") or []):
+        for port in unexposed:
             assert port not in ports, f"port {port} is exposed"
-        for volume in t.get("volumes") or []:
+        for volume in volumes:
             assert volume in conf.volumes, f"volume {volume} is not declared"
-        for volume in t.get("unmountedVolumes") or []:
+        for volume in unmounted:
             assert volume not in conf.volumes, f"volume {volume} is declared"
         if "workdir" in t:
             assert conf.working_dir == t["workdir"], \
@@ -280,9 +312,3 @@ def _metadata(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
             assert conf.user == t["user"], f"user is {conf.user!r}, expected {t['user']!r}"
 
     return run
-
-
-def _exact(t: dict[str, Any], key: str, actual: tuple[str, ...] | None) -> None:
-    if key in t and t[key] is not None:
-        want = [str(x) for x in t[key]]
-        assert list(actual or ()) == want, f"{key} is {list(actual or ())}, expected {want}"

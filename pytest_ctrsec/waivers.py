@@ -22,11 +22,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from .errors import ConfigError, ParseError
 
-from .errors import ConfigError
+if TYPE_CHECKING:
+    from .targets.kube.yamldocs import YamlDoc
 
 ANNOTATION_PREFIX = "ctrsec.io/waive."
 _UNTIL = re.compile(r"\s*\buntil=(\d{4}-\d{2}-\d{2})\b\s*")
@@ -57,40 +58,47 @@ class Waiver:
 
 
 def load_file(path: str) -> tuple[Waiver, ...]:
-    """Read and validate a waiver file; every problem is a :class:`ConfigError` line."""
+    """Read and validate a waiver file; every problem is a :class:`ConfigError` line.
+
+    The YAML is read by the event reader of the manifests (no recursion, so any nesting
+    depth and alias bombs are refused with a line instead of a crash or a hang)."""
+    from .targets.kube.yamldocs import read_documents  # only runs with a waiver file pay it
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as err:
         raise ConfigError(f"--ctrsec-waivers: {path}: {err.strerror or err}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{line}: invalid YAML: {getattr(err, 'problem', err)}") from None
-    items = _entries(root, path)
-    return tuple(_waiver(node, path) for node in items)
+        docs = list(read_documents(raw, path))
+    except ParseError as err:
+        raise ConfigError(str(err)) from None
+    if len(docs) > 1:
+        raise ConfigError(f"{path}:{docs[1].line}: expected one YAML document")
+    if not docs:
+        return ()
+    return tuple(_waiver(item, f"{path}:{line}") for item, line in _entries(docs[0], path))
 
 
-def _entries(root: yaml.Node | None, path: str) -> list[yaml.Node]:
+def _entries(doc: YamlDoc, path: str) -> list[tuple[Any, int]]:
+    """Each waiver with the line it starts on."""
+    from .targets.kube.yamldocs import key_line
+
+    root, prefix = doc.data, ()
+    if isinstance(root, dict):
+        if list(root) != ["waivers"]:
+            raise ConfigError(f"{path}:{doc.line}: expected a list of waivers or a mapping "
+                              "with the one key 'waivers'")
+        root, prefix = root["waivers"], ("waivers",)
     if root is None:
         return []
-    if isinstance(root, yaml.MappingNode):
-        found = [v for k, v in root.value if k.value == "waivers"]
-        if not found or len(root.value) != 1:
-            raise ConfigError(f"{path}:{root.start_mark.line + 1}: expected a list of waivers "
-                              "or a mapping with the one key 'waivers'")
-        root = found[0]
-    if not isinstance(root, yaml.SequenceNode):
-        raise ConfigError(f"{path}:{root.start_mark.line + 1}: expected a list of waivers")
-    return list(root.value)
+    if not isinstance(root, list):
+        raise ConfigError(f"{path}:{key_line(doc, prefix)}: expected a list of waivers")
+    return [(item, key_line(doc, (*prefix, i))) for i, item in enumerate(root)]
 
 
-def _waiver(node: yaml.Node, path: str) -> Waiver:
-    where = f"{path}:{node.start_mark.line + 1}"
-    if not isinstance(node, yaml.MappingNode):
+def _waiver(data: Any, where: str) -> Waiver:
+    if not isinstance(data, dict):
         raise ConfigError(f"{where}: a waiver is a mapping with check and reason")
-    data: dict[str, Any] = yaml.SafeLoader(yaml.serialize(node)).get_single_data()
     unknown = set(data) - _KEYS
     if unknown:
         raise ConfigError(f"{where}: unknown waiver key(s) {', '.join(sorted(map(str, unknown)))}; "
@@ -113,10 +121,13 @@ def _waiver(node: yaml.Node, path: str) -> Waiver:
 def _date(value: Any, where: str) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
+    # a scalar is shown; a list or mapping only named (an aliased one may be huge)
+    scalar = isinstance(value, (str, int, float))
+    shown = repr(value)[:40] if scalar else f"a {type(value).__name__}"
     try:
-        return dt.date.fromisoformat(str(value))
+        return dt.date.fromisoformat(value if isinstance(value, str) else "")
     except ValueError:
-        raise ConfigError(f"{where}: expires must be a date YYYY-MM-DD, got {value!r}") from None
+        raise ConfigError(f"{where}: expires must be a date YYYY-MM-DD, got {shown}") from None
 
 
 def from_annotations(annotations: Mapping[str, str], target_name: str,

@@ -173,6 +173,9 @@ def _lowest_fix(candidates: list[Vulnerability]) -> Vulnerability:
     if cmp is None:
         return candidates[0]
     def order(x: Vulnerability, y: Vulnerability) -> int:
-        return cmp.compare(x.fixed_version, y.fixed_version)
+        try:
+            return cmp.compare(x.fixed_version, y.fixed_version)
+        except InvalidVersion:  # e.g. Trivy's "1.2.3, 2.0.0" lists: keep the earlier one
+            return 0
 
     return min(candidates, key=functools.cmp_to_key(order))

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..inventory.model import Package
+from . import schema
 from .matcher import merge_per_package
 from .model import FIXED, NOT_FIXED, UNKNOWN_FIX, WONT_FIX, Vulnerability
 from .severity import from_word
@@ -53,11 +54,18 @@ def load(path: str) -> ScanReport:
     except ValueError as err:
         raise ConfigError(f"--ctrsec-scan-report: {path}: not JSON ({err})") from None
     if isinstance(doc, dict) and "Results" in doc or isinstance(doc, dict) and "ArtifactName" in doc:
-        return _trivy(doc, path)
+        return _trivy(_checked(doc, schema.TRIVY, "Trivy", path), path)
     if isinstance(doc, dict) and "matches" in doc:
-        return _grype(doc, path)
+        return _grype(_checked(doc, schema.GRYPE, "Grype", path), path)
     raise ConfigError(f"--ctrsec-scan-report: {path}: neither a Trivy (-f json) nor a Grype "
                       "(-o json) report")
+
+
+def _checked(doc: dict[str, Any], spec: schema.Spec, tool: str, path: str) -> dict[str, Any]:
+    wrong = schema.problem(doc, spec)
+    if wrong:
+        raise ConfigError(f"--ctrsec-scan-report: {path}: not a valid {tool} report: {wrong}")
+    return doc
 
 
 def _strings(*values: Any) -> set[str]:

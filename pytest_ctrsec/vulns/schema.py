@@ -1,13 +1,16 @@
-"""The shape of an OSV record, checked before it is indexed: the fields the index and the
-matcher read, with the types the OSV schema gives them. A record of another shape is named
-with the field that is wrong (indexing it would crash later, or match nothing silently)."""
+"""The shape of vulnerability data, checked before it is read: an OSV record before it is
+indexed, a Trivy or Grype report before it is imported. Only the fields that are read are
+checked, with the types the formats give them; data of another shape is named with the
+field that is wrong (reading it would crash later, or match nothing silently)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-Spec = Any  # a type, a one-element list (a list of that spec) or a dict (an object's fields)
+# A spec is a type, a one-element list (a list of that spec), a dict (an object's fields,
+# each optional) or a tuple (any one of its specs).
+Spec = Any
 
 _EVENT = {"introduced": str, "fixed": str, "last_affected": str, "limit": str}
 _SEVERITY = [{"type": str, "score": str}]
@@ -23,15 +26,31 @@ RECORD = {
     "modified": str, "withdrawn": str, "summary": str, "aliases": [str], "upstream": [str],
     "severity": _SEVERITY, "database_specific": dict, "affected": [_AFFECTED],
 }
-# Versions are stored joined by control characters (see osv.pack_ranges); none is real.
+_TRIVY_VULN = {"VulnerabilityID": str, "PkgName": str, "InstalledVersion": str, "SrcName": str,
+               "SrcVersion": str, "FixedVersion": str, "Status": str, "Severity": str,
+               "SeveritySource": str, "VendorIDs": [str], "Title": str,
+               "PkgIdentifier": {"PURL": str}}
+TRIVY = {"ArtifactName": str, "Metadata": {"ImageID": str, "RepoTags": [str], "RepoDigests": [str]},
+         "Results": [{"Type": str, "Vulnerabilities": [_TRIVY_VULN]}]}
+_GRYPE_MATCH = {
+    "vulnerability": {"id": str, "severity": str, "namespace": str, "description": str,
+                      "fix": {"versions": [str], "state": str}},
+    "artifact": {"name": str, "version": str, "type": str, "purl": str,
+                 "upstreams": [{"name": str}]},
+    "relatedVulnerabilities": [{"id": str}],
+}
+GRYPE = {"source": {"target": ({"userInput": str, "imageID": str, "manifestDigest": str,
+                                "tags": [str], "repoDigests": [str]}, str)},
+         "matches": [_GRYPE_MATCH]}
+# OSV versions are stored joined by control characters (see osv.pack_ranges); none is real.
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _VERSION_FIELDS = frozenset({"versions", *_EVENT})
 
 
-def problem(record: dict[str, Any]) -> str | None:
-    """What is wrong with the record's shape (``None``: nothing). Checked fast first; the
-    path of the wrong field is worked out only for a record that has one."""
-    return None if _ok(record, RECORD, False) else _check(record, RECORD, "")
+def problem(record: dict[str, Any], spec: Spec = RECORD) -> str | None:
+    """What is wrong with the shape of ``record`` (``None``: nothing). Checked fast first;
+    the path of the wrong field is worked out only for data that has one."""
+    return None if _ok(record, spec, False) else _check(record, spec, "")
 
 
 def _ok(value: Any, spec: Spec, version: bool) -> bool:
@@ -47,10 +66,15 @@ def _ok(value: Any, spec: Spec, version: bool) -> bool:
         return True
     if isinstance(spec, list):
         return value.__class__ is list and all(_ok(v, spec[0], version) for v in value)
+    if isinstance(spec, tuple):
+        return any(_ok(value, alt, version) for alt in spec)
     return isinstance(value, spec)
 
 
 def _check(value: Any, spec: Spec, where: str) -> str | None:
+    if isinstance(spec, tuple):
+        found = [_check(value, alt, where) for alt in spec]
+        return None if None in found else found[0]
     if isinstance(spec, dict):
         if not isinstance(value, dict):
             return f"{where} is not an object"
