@@ -15,12 +15,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from .errors import CannotEvaluate, InputError, ParseError, SchemaError
+from .errors import CannotEvaluate, InputError, SchemaError
 from .image_api import ImageHandle
+
+if TYPE_CHECKING:
+    from .targets.kube.yamldocs import YamlDoc
 
 KINDS = ("fileExistenceTests", "fileContentTests", "metadataTest", "commandTests",
          "licenseTests")
@@ -48,35 +49,22 @@ class StructureTest:
         return f"{self.kind}[{self.name}]"
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Safe loading that records each mapping's line (for test locations)."""
-
-
-def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    value = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
-    value["__line__"] = node.start_mark.line + 1
-    return value
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
-
-
 def load_structure_tests(path: str | Path) -> list[StructureTest]:
-    """Read one container-structure-test file (YAML or JSON)."""
+    """Read one container-structure-test file (YAML or JSON), with the event reader of the
+    manifests: any nesting depth, alias bombs and bytes that are not UTF-8 give one
+    :class:`ParseError` line."""
+    from .targets.kube.yamldocs import read_documents
+
     name = str(path)
     try:
-        text = Path(name).read_text(encoding="utf-8")
+        raw = Path(name).read_bytes()
     except OSError as err:
         raise InputError(f"cannot read structure test file: {err.strerror}", name) from None
-    try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise ParseError(f"invalid YAML: {getattr(err, 'problem', err)}", name,
-                         mark.line + 1 if mark else None) from None
-    if not isinstance(doc, dict):
-        raise SchemaError("expected a mapping with schemaVersion and tests", name, 1)
-    return _tests(doc, name)
+    docs = list(read_documents(raw, name))
+    if len(docs) != 1 or not isinstance(docs[0].data, dict):
+        raise SchemaError("expected one mapping with schemaVersion and tests", name,
+                          docs[1].line if len(docs) > 1 else 1)
+    return _tests(docs[0], name)
 
 
 def prefetch(tests: Sequence[StructureTest], image: ImageHandle) -> None:
@@ -85,39 +73,44 @@ def prefetch(tests: Sequence[StructureTest], image: ImageHandle) -> None:
     image.prefetch(p for t in tests for p in t.reads)
 
 
-def _tests(doc: dict[str, Any], path: str) -> list[StructureTest]:
+def _tests(yaml_doc: YamlDoc, path: str) -> list[StructureTest]:
+    from .targets.kube.yamldocs import key_line
+
+    doc: dict[Any, Any] = yaml_doc.data
+    top = yaml_doc.line
     version = str(doc.get("schemaVersion", ""))
     if version != "2.0.0":
-        raise SchemaError(f"schemaVersion must be \"2.0.0\", not {version or 'missing'!r}", path,
-                          doc.get("__line__"))
-    unknown = sorted(k for k in doc if k not in TOP_LEVEL and k != "__line__")
+        raise SchemaError(f"schemaVersion must be \"2.0.0\", not {version[:40] or 'missing'!r}",
+                          path, top)
+    unknown = sorted(str(k) for k in doc if k not in TOP_LEVEL)
     if unknown:
-        raise SchemaError(f"unknown key {unknown[0]!r} (expected one of "
-                          f"{', '.join(sorted(TOP_LEVEL))})", path, doc.get("__line__"))
+        raise SchemaError(f"unknown key {unknown[0][:40]!r} (expected one of "
+                          f"{', '.join(sorted(TOP_LEVEL))})", path, top)
     global_env = _env_list(doc.get("globalEnvVars") or [], path)
     out: list[StructureTest] = []
     for kind in ("fileExistenceTests", "fileContentTests", "commandTests", "licenseTests"):
         items = doc.get(kind) or []
         if not isinstance(items, list):
-            raise SchemaError(f"{kind} must be a list", path, doc.get("__line__"))
-        for item in items:
-            out.append(_one(kind, item, path, global_env))
+            raise SchemaError(f"{kind} must be a list", path, key_line(yaml_doc, (kind,)))
+        for i, item in enumerate(items):
+            out.append(_one(kind, item, path, global_env, key_line(yaml_doc, (kind, i))))
     meta = doc.get("metadataTest")
     if meta:
+        line = key_line(yaml_doc, ("metadataTest",))
         if not isinstance(meta, dict):
-            raise SchemaError("metadataTest must be a mapping", path, doc.get("__line__"))
+            raise SchemaError("metadataTest must be a mapping", path, line)
         try:
             runner = _metadata(meta)
         except _BAD_FIELD as err:
-            raise SchemaError(f"metadataTest: {_why(err)}", path, meta["__line__"]) from None
-        out.append(StructureTest("metadata", "metadataTest", path, meta["__line__"], runner))
+            raise SchemaError(f"metadataTest: {_why(err)}", path, line) from None
+        out.append(StructureTest("metadata", "metadataTest", path, line, runner))
     return out
 
 
-def _one(kind: str, item: Any, path: str, global_env: dict[str, str]) -> StructureTest:
+def _one(kind: str, item: Any, path: str, global_env: dict[str, str],
+         line: int) -> StructureTest:
     if not isinstance(item, dict):
-        raise SchemaError(f"{kind}: each test must be a mapping", path)
-    line = item.get("__line__")
+        raise SchemaError(f"{kind}: each test must be a mapping", path, line)
     name = item.get("name") or ("license" if kind == "licenseTests" else None)
     if not name:
         raise SchemaError(f"{kind}: a test has no name", path, line)
@@ -128,9 +121,9 @@ def _one(kind: str, item: Any, path: str, global_env: dict[str, str]) -> Structu
     try:
         runner = builders[kind](item)
     except _BAD_FIELD as err:
-        raise SchemaError(f"{kind} {name!r}: {_why(err)}", path, line) from None
+        raise SchemaError(f"{kind} {str(name)[:80]!r}: {_why(err)}", path, line) from None
     reads = (str(item["path"]),) if kind == "fileContentTests" else ()
-    return StructureTest(str(name), kind, path, line or 1, runner, reads)
+    return StructureTest(str(name), kind, path, line, runner, reads)
 
 
 # What building a test from a field of the wrong shape raises (checked when the file is
