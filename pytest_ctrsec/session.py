@@ -18,7 +18,7 @@ from .catalog import Check, registry
 from .errors import ConfigError
 from .options import RunOptions, check_options, profile_definitions, severity_overrides
 from .runner import Unit, plan
-from .selection import select
+from .selection import BUILTIN_PROFILES, select
 from .targets import Target
 from .waivers import WaiverSet, load_file
 
@@ -74,15 +74,26 @@ class SessionState:
         self.options_by_check = check_options(opts)
         if self.waivers is None:
             self.waivers = None if opts.strict else load_waivers(opts)
-        # Only the checks of the kinds loaded (their modules alone are imported).
-        kinds = {model_type.split(".", 1)[0] for model_type in self.targets} or None
-        chosen = select(registry(kinds).values(), opts.profile, opts.select, opts.ignore,
-                        profile_definitions(opts))
+        defined = profile_definitions(opts)
+        chosen = select(self._catalogue(defined).values(), opts.profile, opts.select,
+                        opts.ignore, defined)
         self.checks = {c.id: c for c in chosen}
         self.units = plan(chosen, self.targets, opts.granularity, opts.max_items)
         self._feed_vulnerability_check()
         self.structure_tests = structure_cases(opts, self.targets.get("image", []))
 
+
+    def _catalogue(self, defined: dict[str, tuple[str, ...]]) -> dict[str, Check]:
+        """The checks to select from: those of the kinds loaded (only their modules are
+        imported). Without targets there is nothing to run, and the catalogue is read only
+        when the profile is none of the built-in or defined ones (whether a check declares
+        it decides between a run and an unknown-profile error)."""
+        kinds = {model_type.split(".", 1)[0] for model_type in self.targets}
+        profile = self.options.profile
+        if not kinds and profile is not None and profile not in BUILTIN_PROFILES \
+                and profile not in defined:
+            return registry()
+        return registry(kinds)
 
     def _feed_vulnerability_check(self) -> None:
         """The vulnerability check needs the opened OSV database (or scan reports) and the

@@ -67,3 +67,17 @@ def test_a_compose_run_imports_no_other_kind_machinery(pytester: pytest.Pytester
     unwanted = {"pytest_ctrsec.checks.image", "pytest_ctrsec.checks.vulns", "pytest_ctrsec.sbom",
                 "pytest_ctrsec.checks.k8s", "pytest_ctrsec.targets.kube", "docker"}
     assert not unwanted & loaded
+
+
+def test_a_run_without_targets_imports_no_check(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(LEAN_CONFTEST)
+    pytester.makepyfile(test_mine="def test_mine():\n    assert 1 + 1 == 2\n")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    loaded = json.loads(pytester.path.joinpath("modules.json").read_text())
+    assert not [m for m in loaded if m.startswith("pytest_ctrsec.checks")]
+
+
+def test_an_unknown_profile_is_an_error_even_without_targets(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ctrsec-profile=nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unknown profile 'nope'" in result.stderr.str()
