@@ -29,7 +29,7 @@ from pytest_ctrsec.targets.image import LoadSettings, open_image
 from pytest_ctrsec.targets.image.config import ImageConfig
 from pytest_ctrsec.targets.image.fsindex import FileIndex
 from pytest_ctrsec.targets.image.layers import apply, summarise
-from pytest_ctrsec.targets.image.streams import ChunkSource, FileWindow
+from pytest_ctrsec.targets.image.streams import ChunkSource, FileWindow, GzipSource
 from pytest_ctrsec.targets.image.tarreader import TarReader
 
 _PARTS = ["a", "b", "etc", "passwd", "..", ".", "", ".wh.a", ".wh..wh..opq", "é", "l" * 120,
@@ -238,3 +238,25 @@ def test_image_configs_of_any_shape_are_read_or_rejected(config: object) -> None
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in conf.labels.items())
     assert all(isinstance(x, str) or x is None for x in (conf.stop_signal, conf.created))
     assert all(isinstance(h.created_by, str) for h in conf.history)
+
+
+# sizes around the reader's 256 KiB output step, where a member's end meets a step's end
+_SIZES = [0, 1, 1000, 262_143, 262_144, 262_145, 300_000, 524_288, 700_000]
+_blob = st.one_of(st.binary(max_size=3000), st.sampled_from(_SIZES).map(bytes),
+                  st.tuples(st.binary(min_size=1, max_size=8), st.sampled_from(_SIZES)).map(
+                      lambda t: (t[0] * (t[1] // len(t[0]) + 1))[:t[1]]))
+
+
+@hyp.examples(60)
+@given(parts=st.lists(_blob, min_size=1, max_size=4), chunk=st.sampled_from([0, 1, 333, 65536]),
+       padding=st.sampled_from([b"", bytes(512)]))
+def test_concatenated_gzip_members_decompress_like_gzip(parts: list[bytes], chunk: int,
+                                                       padding: bytes) -> None:
+    """Layers may be several gzip members back to back (pigz, appended layers), with zero
+    padding after the last; the streamed reader gives exactly what gzip gives."""
+    raw = b"".join(gzip.compress(p, mtime=0) for p in parts) + padding
+    src = ChunkSource(raw[i:i + chunk] for i in range(0, len(raw), chunk)) if chunk else \
+        FileWindow(io.BytesIO(raw), 0, len(raw))
+    expected = b"".join(parts)
+    assert gzip.decompress(raw[:len(raw) - len(padding)]) == expected  # the oracle agrees
+    assert GzipSource(src, "layer").read(len(expected) + 1) == expected

@@ -15,6 +15,12 @@ from typing import BinaryIO, Protocol
 
 from ...errors import ParseError
 
+# A layer may decompress to at most this many times the compressed bytes read so far, once
+# past the floor: deflate itself cannot pass about 1,032:1, so only a stream of nothing but
+# zeros (a decompression bomb) gets there, and a zstd frame (which can reach far more) is held
+# to the same bound. Reading a layer thus costs time linear in its compressed size.
+MAX_EXPANSION = 1000
+EXPANSION_FLOOR = 1 << 30
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _SKIP_CHUNK = 1 << 16
@@ -123,14 +129,24 @@ class _Decompressing:
     """Shared buffering for decompressors: ``_more()`` returns the next decompressed bytes."""
 
     def __init__(self, parent: Source, label: str) -> None:
-        self._parent = parent
+        self._parent = _Counting(parent)
         self._label = label
         self._out = b""
         self._off = 0
         self._eof = False
+        self._produced = 0
 
     def _more(self) -> bytes:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _next(self) -> None:
+        """The next decompressed block, within :data:`MAX_EXPANSION`."""
+        self._out, self._off = self._more(), 0
+        self._produced += len(self._out)
+        if self._produced > EXPANSION_FLOOR and \
+                self._produced > MAX_EXPANSION * self._parent.count:
+            raise ParseError(f"layer expands more than {MAX_EXPANSION}-fold past "
+                             f"{EXPANSION_FLOOR >> 30} GiB (a decompression bomb?)", self._label)
 
     def read(self, n: int) -> bytes:
         parts: list[bytes] = []
@@ -138,7 +154,7 @@ class _Decompressing:
             if self._off >= len(self._out):
                 if self._eof:
                     break
-                self._out, self._off = self._more(), 0
+                self._next()
                 continue
             take = self._out[self._off:self._off + n]
             self._off += len(take)
@@ -152,11 +168,29 @@ class _Decompressing:
             if self._off >= len(self._out):
                 if self._eof:
                     break
-                self._out, self._off = self._more(), 0
+                self._next()
                 continue
             step = min(n - done, len(self._out) - self._off)
             self._off += step
             done += step
+        return done
+
+
+class _Counting:
+    """A source that counts the bytes read from it (the compressed side of a layer)."""
+
+    def __init__(self, parent: Source) -> None:
+        self._parent = parent
+        self.count = 0
+
+    def read(self, n: int) -> bytes:
+        data = self._parent.read(n)
+        self.count += len(data)
+        return data
+
+    def skip(self, n: int) -> int:
+        done = self._parent.skip(n)
+        self.count += done
         return done
 
 
@@ -187,10 +221,13 @@ class GzipSource(_Decompressing):
             except zlib.error as err:
                 raise ParseError(f"corrupt gzip data: {err}", self._label) from None
             self._in_member = not self._z.eof
-            self._pending = self._z.unconsumed_tail
             if self._z.eof:
-                self._pending = self._z.unused_data + self._pending
+                # what follows the member is all in unused_data (zlib may leave a stale copy
+                # of it in unconsumed_tail: adding both read the next member twice)
+                self._pending = self._z.unused_data
                 self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            else:
+                self._pending = self._z.unconsumed_tail
             if out:
                 return out
 
@@ -229,7 +266,7 @@ class ZstdSource(_Decompressing):
             raise ParseError("layer is zstd-compressed; install pytest-ctrsec[zstd] "
                              "(the zstandard package) to read it", label) from None
         self._reader = zstandard.ZstdDecompressor().stream_reader(
-            _AsFile(parent), read_across_frames=True)  # type: ignore[arg-type]
+            _AsFile(self._parent), read_across_frames=True)  # type: ignore[arg-type]
         self._error = zstandard.ZstdError
 
     def _more(self) -> bytes:
