@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import CannotEvaluate, InputError, SchemaError
 from .image_api import ImageHandle
+from .limits import MiB, TooLarge, read_capped
 
 if TYPE_CHECKING:
     from .targets.kube.yamldocs import YamlDoc
 
 KINDS = ("fileExistenceTests", "fileContentTests", "metadataTest", "commandTests",
          "licenseTests")
+MAX_BYTES = 16 * MiB
 TOP_LEVEL = frozenset({"schemaVersion", "globalEnvVars", "containerRunOptions", *KINDS})
 
 
@@ -57,9 +59,11 @@ def load_structure_tests(path: str | Path) -> list[StructureTest]:
 
     name = str(path)
     try:
-        raw = Path(name).read_bytes()
+        raw = read_capped(name, MAX_BYTES)
     except OSError as err:
         raise InputError(f"cannot read structure test file: {err.strerror}", name) from None
+    except TooLarge as err:
+        raise InputError(f"structure test file {err}", name) from None
     docs = list(read_documents(raw, name))
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
         raise SchemaError("expected one mapping with schemaVersion and tests", name,

@@ -21,10 +21,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, ParseError
+from .limits import MiB, TooLarge, read_capped
 
 if TYPE_CHECKING:
     from .targets.kube.yamldocs import YamlDoc
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 ANNOTATION_PREFIX = "ctrsec.io/waive."
 _UNTIL = re.compile(r"\s*\buntil=(\d{4}-\d{2}-\d{2})\b\s*")
 _KEYS = {"check", "target", "reason", "expires", "run"}
+MAX_BYTES = 16 * MiB  # a waiver file of thousands of entries is well below a megabyte
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,11 @@ def load_file(path: str) -> tuple[Waiver, ...]:
     from .targets.kube.yamldocs import read_documents  # only runs with a waiver file pay it
 
     try:
-        raw = Path(path).read_bytes()
+        raw = read_capped(path, MAX_BYTES)
     except OSError as err:
         raise ConfigError(f"--ctrsec-waivers: {path}: {err.strerror or err}") from None
+    except TooLarge as err:
+        raise ConfigError(f"--ctrsec-waivers: {path}: {err}; not a waiver file") from None
     try:
         docs = list(read_documents(raw, path))
     except ParseError as err:

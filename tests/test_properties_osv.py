@@ -7,7 +7,9 @@ last_affected]`` ranges whatever order the events are written in."""
 from __future__ import annotations
 
 import copy
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +111,38 @@ def test_range_evaluation_matches_the_ranges(
     assert verdict.affected == bool(inside) and not verdict.error
     if inside and inside[0][2] == "fixed":
         assert verdict.fixed == f"1.{inside[0][1]}"
+
+
+@st.composite
+def _zips(draw: st.DrawFn) -> bytes:
+    """An osv.dev style dump with bytes flipped or cut (or none at all)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", draw(st.sampled_from([zipfile.ZIP_STORED,
+                                                         zipfile.ZIP_DEFLATED]))) as zf:
+        for i, record in enumerate(draw(st.lists(st.sampled_from(SEEDS), max_size=3))):
+            zf.writestr(f"r{i}.json", json.dumps(record))
+    raw = bytearray(buf.getvalue())
+    for _ in range(draw(st.integers(0, 3))):
+        if not raw:
+            break
+        pos = draw(st.integers(0, len(raw) - 1))
+        if draw(st.booleans()):
+            raw[pos] ^= 1 << draw(st.integers(0, 7))
+        else:
+            del raw[pos:]
+    return bytes(raw)
+
+
+@hyp.examples(100)
+@given(raw=_zips())
+def test_damaged_dumps_are_indexed_or_rejected(tmp_path_factory: pytest.TempPathFactory,
+                                               raw: bytes) -> None:
+    tmp = tmp_path_factory.mktemp("z")
+    (tmp / "Debian:12").mkdir()
+    (tmp / "Debian:12" / "all.zip").write_bytes(raw)
+    try:
+        db = OsvDatabase.open(str(tmp), tmp / "cache")
+    except ConfigError as err:
+        assert "all.zip" in str(err) and "\n" not in str(err), str(err)
+        return
+    _match_all(db)

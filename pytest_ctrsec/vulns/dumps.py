@@ -12,13 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
+from ..limits import MiB, TooLarge, read_capped
 
 HASH_MEMO = "hashes.json"
+MAX_RECORD_BYTES = 64 * MiB  # osv.dev records are kilobytes; a loose file may list many
 _CHUNK = 1 << 20
 
 
@@ -109,7 +113,10 @@ def records(dump: Dump) -> Iterator[tuple[str, bytes]]:
     """``(member or file name, raw JSON)`` of every record file in the dump."""
     if not dump.is_zip:
         for f in dump.files:
-            yield str(f), f.read_bytes()
+            try:
+                yield str(f), read_capped(f, MAX_RECORD_BYTES)
+            except TooLarge as err:
+                raise ConfigError(f"--ctrsec-vulndb: {f}: {err}; not OSV records") from None
         return
     import zipfile
 
@@ -117,6 +124,15 @@ def records(dump: Dump) -> Iterator[tuple[str, bytes]]:
         with zipfile.ZipFile(dump.files[0]) as zf:
             for info in zf.infolist():
                 if info.filename.lower().endswith(".json") and not info.is_dir():
-                    yield info.filename, zf.read(info)
-    except (zipfile.BadZipFile, OSError) as err:
+                    yield info.filename, _member(zf, info, dump.label)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
         raise ConfigError(f"--ctrsec-vulndb: {dump.label}: not a readable zip ({err})") from None
+
+
+def _member(zf: Any, info: Any, label: str) -> bytes:
+    """One record file of a zip; its declared size is checked first (the zip module never
+    inflates a member past it, so a zip bomb stops at the cap)."""
+    if info.file_size > MAX_RECORD_BYTES:
+        raise ConfigError(f"--ctrsec-vulndb: {label}: {info.filename[:80]} is larger than "
+                          f"{MAX_RECORD_BYTES // MiB} MiB; not an OSV record")
+    return bytes(zf.read(info))

@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..limits import MiB, TooLarge, read_capped
 from ..inventory.model import Package
 from . import schema
 from .matcher import merge_per_package
 from .model import FIXED, NOT_FIXED, UNKNOWN_FIX, WONT_FIX, Vulnerability
 from .severity import from_word
 
+MAX_BYTES = 256 * MiB  # a report of every package of a large image is tens of megabytes
 TRIVY_STATUS = {"fixed": FIXED, "affected": NOT_FIXED, "will_not_fix": WONT_FIX,
                 "fix_deferred": NOT_FIXED, "end_of_life": WONT_FIX, "under_investigation": UNKNOWN_FIX,
                 "unknown": UNKNOWN_FIX}
@@ -48,9 +49,11 @@ class ScanReport:
 def load(path: str) -> ScanReport:
     """Read a Trivy or Grype JSON report; anything else is a ConfigError naming the file."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_capped(path, MAX_BYTES).decode("utf-8"))
     except OSError as err:
         raise ConfigError(f"--ctrsec-scan-report: {path}: {err.strerror or err}") from None
+    except TooLarge as err:
+        raise ConfigError(f"--ctrsec-scan-report: {path}: {err}") from None
     except ValueError as err:
         raise ConfigError(f"--ctrsec-scan-report: {path}: not JSON ({err})") from None
     if isinstance(doc, dict) and "Results" in doc or isinstance(doc, dict) and "ArtifactName" in doc:

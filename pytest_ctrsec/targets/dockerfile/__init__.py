@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
+from ...limits import MiB, TooLarge, read_capped
 from ...findings import Location
 from .. import Target
 from .parser import Dockerfile, Instruction, Stage, parse
@@ -16,6 +16,7 @@ __all__ = ["Dockerfile", "Instruction", "Stage", "find_dockerfiles", "load_docke
            "load_targets", "parse"]
 
 _NAMES = re.compile(r"(?:Dockerfile|Containerfile)(?:\..+)?|.+\.(?:Dockerfile|dockerfile)")
+MAX_BYTES = 16 * MiB  # real Dockerfiles, heredocs included, are kilobytes
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
 
 
@@ -23,9 +24,11 @@ def load_dockerfile(path: str | os.PathLike[str]) -> Dockerfile:
     """Read and parse one Dockerfile; errors name the file (and line)."""
     name = os.fspath(path)
     try:
-        raw = Path(name).read_bytes()
+        raw = read_capped(name, MAX_BYTES)
     except OSError as err:
         raise InputError(f"cannot read Dockerfile: {err.strerror}", name) from None
+    except TooLarge as err:
+        raise InputError(f"Dockerfile {err}; not a Dockerfile", name) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
