@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from operator import attrgetter
 from pathlib import Path
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import __version__
@@ -76,7 +76,7 @@ class RowEncoder:
 
     def __init__(self) -> None:
         # rows are trees of plain values: no cycles to look for
-        self.dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+        self.dumps = _dumps()
         self.heads: dict[tuple[Any, ...], str] = {}  # check, title, severity, refs
         self.targets: dict[tuple[Any, ...], str] = {}  # target, target_kind
         self.tails: dict[tuple[Any, ...], str] = {}  # outcome, nodeid (no findings, no waiver)
@@ -111,6 +111,24 @@ class RowEncoder:
                 tail = self.tails[(outcome, nodeid)] = self.dumps(
                     {"outcome": outcome, "findings": [], "nodeid": nodeid, "waiver": None})[1:]
         return f"{head}, {mid}, {tail}"
+
+
+def _dumps() -> Callable[[Any], str]:
+    """``json.dumps(value, ensure_ascii=False)``: the C encoder made once (``JSONEncoder``
+    makes one per call, a third of the cost of a small value), else the standard one."""
+    encoder = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    iterencode = make(None, encoder.default, json.encoder.encode_basestring, None,
+                      encoder.key_separator, encoder.item_separator, False, False, True)
+
+    def dumps(value: Any) -> str:
+        if value.__class__ is str:
+            return json.encoder.encode_basestring(value)
+        return "".join(iterencode(value, 0))
+
+    return dumps
 
 
 def below_threshold(rows: Iterable[Row | Mapping[str, Any]], threshold: str) -> bool:
