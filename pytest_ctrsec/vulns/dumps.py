@@ -49,6 +49,8 @@ def discover(path: str) -> list[Dump]:
         dirnames.sort()
         for name in sorted(filenames):
             lower = name.lower()
+            if not os.path.isfile(os.path.join(dirpath, name)):
+                continue  # a device, FIFO or dangling link: hashing /dev/zero never ends
             if lower.endswith(".zip"):
                 zips.append(Path(dirpath) / name)
             elif lower.endswith(".json"):
