@@ -21,7 +21,7 @@ _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter
 
 settings.register_profile("default", max_examples=40, deadline=None, derandomize=True,
                           database=None, suppress_health_check=_SLOW_OK, print_blob=True)
-settings.register_profile("long", max_examples=2000, deadline=None,
+settings.register_profile("long", max_examples=400, deadline=None,
                           suppress_health_check=_SLOW_OK, print_blob=True)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
 settings.load_profile(PROFILE)
@@ -30,7 +30,7 @@ settings.load_profile(PROFILE)
 def examples(n: int) -> settings:
     """A test's own example count under the default profile (scaled up under ``long``), for
     properties much cheaper or much dearer than the usual."""
-    scale = 50 if PROFILE == "long" else 1
+    scale = 10 if PROFILE == "long" else 1
     return settings(max_examples=n * scale)
 
 

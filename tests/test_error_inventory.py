@@ -30,13 +30,21 @@ OTHER_ERRORS = {"UsageError", "InvalidVersion", "CastError", "SyntaxProblem", "I
 
 
 def _error_names() -> set[str]:
-    found: set[str] = set()
-    todo: list[type] = [errors.CtrsecError]
-    while todo:
-        cls = todo.pop()
-        found.add(cls.__name__)
-        todo.extend(cls.__subclasses__())
-    return found | OTHER_ERRORS
+    """CtrsecError and every class of the package derived from it, found in the source (the
+    subclasses Python knows depend on what happens to be imported)."""
+    bases: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases.setdefault(node.name, set()).update(
+                    b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute)
+                    else "" for b in node.bases)
+    found = {errors.CtrsecError.__name__}
+    while True:
+        more = {name for name, of in bases.items() if of & found} - found
+        if not more:
+            return found | OTHER_ERRORS
+        found |= more
 
 
 ERRORS = _error_names()
