@@ -40,6 +40,7 @@ def engine_targets(docker_client: Any) -> Iterator[tuple[str, str]]:
           "aws_secret_access_key = Xy2Kp8Lm4Nq6Rt9Vw3Zb5Cd7Fg1Hj0Mn2Pq4St6V\n"
     build_image(docker_client, IMAGE, [f"ENV SERVICE_TOKEN={SECRETS['image env']}", "USER 1000"],
                 files={"home/app/.aws/credentials": aws.encode()})
+    _remove_leftover(docker_client)  # from an interrupted earlier run
     container = docker_client.containers.create(
         IMAGE, ["sleep", "60"], name=CONTAINER,
         environment={"APP_SECRET_KEY": SECRETS["container env"]})
@@ -47,6 +48,15 @@ def engine_targets(docker_client: Any) -> Iterator[tuple[str, str]]:
         yield IMAGE, CONTAINER
     finally:
         container.remove(force=True)
+
+
+def _remove_leftover(client: Any) -> None:
+    import docker.errors
+
+    try:
+        client.containers.get(CONTAINER).remove(force=True)
+    except docker.errors.NotFound:
+        pass
 
 
 @pytest.fixture

@@ -32,8 +32,13 @@ def images(docker_client: Any) -> Iterator[None]:
     lookup_image_facts.cache_clear()
     lookup_passwd.cache_clear()
     yield
+    import docker.errors
+
     for tag in (ROOT_IMAGE, USER_IMAGE, NAMED_IMAGE):
-        docker_client.images.remove(tag, force=True)
+        try:
+            docker_client.images.remove(tag, force=True)
+        except docker.errors.ImageNotFound:
+            pass  # already gone (another run on the same engine removed it)
     lookup_image_facts.cache_clear()
     lookup_passwd.cache_clear()
 
