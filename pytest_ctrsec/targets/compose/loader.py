@@ -112,6 +112,7 @@ class _Loading:
 def _source_strings(doc: Document) -> list[SourceString]:
     out = []
     path = doc.path
+    new, cls = tuple.__new__, SourceString  # tens of thousands on a corpus: no __new__ call
     for prefix, part, value, line in doc.strings:
         if part.__class__ is str:
             key = f"{prefix}.{part}" if prefix else part
@@ -126,7 +127,7 @@ def _source_strings(doc: Document) -> list[SourceString]:
             key = f"{prefix}.{name}"
         else:
             key = f"{prefix}[{part}]"
-        out.append(SourceString(key, value, to_location((path, line))))
+        out.append(new(cls, (key, value, to_location((path, line)))))
     return out
 
 
