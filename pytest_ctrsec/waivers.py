@@ -63,7 +63,9 @@ def load_file(path: str) -> tuple[Waiver, ...]:
 
     The YAML is read by the event reader of the manifests (no recursion, so any nesting
     depth and alias bombs are refused with a line instead of a crash or a hang)."""
-    from .targets.kube.yamldocs import read_documents  # only runs with a waiver file pay it
+    from .targets.kube.yamldocs import (
+        read_documents,  # only runs with a waiver file pay it
+    )
 
     try:
         raw = read_capped(path, MAX_BYTES)
@@ -86,7 +88,8 @@ def _entries(doc: YamlDoc, path: str) -> list[tuple[Any, int]]:
     """Each waiver with the line it starts on."""
     from .targets.kube.yamldocs import key_line
 
-    root, prefix = doc.data, ()
+    root = doc.data
+    prefix: tuple[str, ...] = ()
     if isinstance(root, dict):
         if list(root) != ["waivers"]:
             raise ConfigError(f"{path}:{doc.line}: expected a list of waivers or a mapping "

@@ -67,7 +67,7 @@ def test_manifest_file_names_that_are_not_utf8(tmp_path: Path) -> None:
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n")
     corpus = load_manifests((str(folder),))
     assert [o.name for o in corpus.objects] == ["p"]
-    assert corpus.objects[0].origin.file.encode("utf-8", "surrogateescape").endswith(
+    assert (corpus.objects[0].origin.file or "").encode("utf-8", "surrogateescape").endswith(
         b"pod" + BAD + b".yaml")
     Path(_name(folder, b"z" + BAD + b".yaml")).write_text("kind: [\n")
     with pytest.raises(InputError) as err:

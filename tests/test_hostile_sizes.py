@@ -94,7 +94,7 @@ class Endless(io.RawIOBase):
 
 def test_an_endless_stdin_stops_at_the_manifest_cap() -> None:
     with traced() as peak, pytest.raises(InputError, match="larger than 256 MiB"):
-        read_stdin(io.BufferedReader(Endless()))
+        read_stdin(io.BufferedReader(Endless()))  # type: ignore[type-var]
     assert peak[0] < MAX_BYTES + 8 * MB
 
 

@@ -10,12 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import hyp
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hyp
 from pytest_ctrsec.catalog import registry
 from pytest_ctrsec.errors import InputError, InterpolationError
 from pytest_ctrsec.targets.compose import project_targets
@@ -69,7 +69,7 @@ def test_fixtures_with_random_parts_are_judged(tmp_path_factory: pytest.TempPath
 # -- interpolation against a model ---------------------------------------------------------
 
 _VARS = ["A", "B", "C_1", "UNSET"]
-_literal = st.text(st.characters(exclude_characters="${}\x00", exclude_categories=("Cs",)),
+_literal = st.text(st.characters(exclude_characters="${}\x00", exclude_categories=["Cs"]),
                    min_size=1, max_size=6)
 
 

@@ -17,12 +17,12 @@ import posixpath
 import tarfile
 from pathlib import Path
 
+import hyp
 import pytest
 from archive_maker import M, config_for, docker_archive, layer
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-import hyp
 from pytest_ctrsec.errors import InputError, ParseError, SchemaError
 from pytest_ctrsec.inventory import inventory
 from pytest_ctrsec.targets.image import LoadSettings, open_image
@@ -233,8 +233,8 @@ def test_image_configs_of_any_shape_are_read_or_rejected(config: object) -> None
         return
     for field in (conf.env, conf.exposed_ports, conf.volumes, conf.diff_ids):
         assert all(isinstance(x, str) for x in field)
-    for field in (conf.entrypoint, conf.cmd, conf.healthcheck):
-        assert field is None or all(isinstance(x, str) for x in field)
+    for optional in (conf.entrypoint, conf.cmd, conf.healthcheck):
+        assert optional is None or all(isinstance(x, str) for x in optional)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in conf.labels.items())
     assert all(isinstance(x, str) or x is None for x in (conf.stop_signal, conf.created))
     assert all(isinstance(h.created_by, str) for h in conf.history)

@@ -11,13 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import hyp
 import pytest
 import yaml
 from archive_maker import M, docker_archive, layer
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hyp
 from pytest_ctrsec.errors import CannotEvaluate, ConfigError, InputError
 from pytest_ctrsec.image_api import ImageHandle
 from pytest_ctrsec.structure_test import load_structure_tests

@@ -6,12 +6,11 @@ exception."""
 
 from __future__ import annotations
 
+import hyp
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hyp
-from pytest_ctrsec.inventory import inventory
-from pytest_ctrsec.inventory import apk, dpkg
+from pytest_ctrsec.inventory import apk, dpkg, inventory
 from pytest_ctrsec.targets.image.fsindex import Entry, FileIndex
 
 _name = st.from_regex(r"[a-z0-9][a-z0-9+.-]{0,20}", fullmatch=True)

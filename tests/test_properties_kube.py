@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import hyp
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hyp
 from pytest_ctrsec.catalog import registry
 from pytest_ctrsec.errors import ConfigError, InputError
 from pytest_ctrsec.targets.kube import load_manifests

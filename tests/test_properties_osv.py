@@ -13,11 +13,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import hyp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hyp
 from pytest_ctrsec.errors import ConfigError
 from pytest_ctrsec.inventory.model import Inventory, OsInfo, Package
 from pytest_ctrsec.versions import COMPARATORS

@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 import itertools
 
+import hyp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hyp
 from pytest_ctrsec.versions import COMPARATORS, Comparator, InvalidVersion
 
 # Numbers as ecosystems write them: small, zero-padded, and far beyond any machine integer.

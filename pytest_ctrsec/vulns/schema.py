@@ -73,8 +73,8 @@ def _ok(value: Any, spec: Spec, version: bool) -> bool:
 
 def _check(value: Any, spec: Spec, where: str) -> str | None:
     if isinstance(spec, tuple):
-        found = [_check(value, alt, where) for alt in spec]
-        return None if None in found else found[0]
+        problems = [_check(value, alt, where) for alt in spec]
+        return None if None in problems else problems[0]
     if isinstance(spec, dict):
         if not isinstance(value, dict):
             return f"{where} is not an object"

@@ -112,7 +112,9 @@ def _unreadable(err: yaml.reader.ReaderError) -> str:
 
 
 def _line_at(text: bytes | str, position: int) -> int:
-    return text.count(b"\n" if isinstance(text, bytes) else "\n", 0, position) + 1
+    if isinstance(text, bytes):
+        return text.count(b"\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1
 
 
 def _first_line(first: Any, start: Any) -> int:
