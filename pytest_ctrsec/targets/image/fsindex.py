@@ -66,6 +66,13 @@ class _Node:
         self.children: dict[str, _Node] | None = {} if entry is None or entry.is_dir else None
 
 
+def _as_dir(node: _Node) -> _Node:
+    if node.children is None:
+        node.children = {}
+        node.entry = IMPLICIT_DIR
+    return node
+
+
 def split(path: str) -> list[str]:
     """Components of a normalised relative path (``""`` is the root)."""
     return [p for p in path.split("/") if p] if path else []
@@ -80,16 +87,18 @@ class FileIndex:
     # -- building ------------------------------------------------------------------------
 
     def _walk_create(self, parts: list[str]) -> _Node:
+        """The directory node at ``parts``, created as needed; a non-directory met on the
+        way (the last one included) gives way to an implicit directory, as a file written
+        under a non-directory replaces it."""
         node = self._root
         for name in parts:
-            if node.children is None:
-                node.children = {}  # a file under a non-directory: the lower entry gives way
-                node.entry = IMPLICIT_DIR
+            node = _as_dir(node)
+            assert node.children is not None
             child = node.children.get(name)
             if child is None:
                 child = node.children[name] = _Node(None)
             node = child
-        return node
+        return _as_dir(node)
 
     def _find(self, parts: list[str]) -> _Node | None:
         node: _Node | None = self._root

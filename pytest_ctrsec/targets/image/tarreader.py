@@ -218,8 +218,9 @@ class TarReader:
         name = pax.get("path") or longname or name
         linkname = pax.get("linkpath") or longlink or _text(link_b)
         kind = _KINDS.get(flag, "file")
-        if kind == "file" and flag in (b"0", b"\x00") and name.endswith("/"):
-            kind = "dir"  # pre-POSIX archives mark directories by the trailing slash
+        if flag == b"\x00" and name.endswith("/"):
+            kind = "dir"  # pre-POSIX archives mark directories by the trailing slash (only
+            # they: a "0" member named "a/" is a file, for Go's archive/tar and tarfile alike)
         stored = size
         real = size
         if "size" in pax:
