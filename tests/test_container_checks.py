@@ -233,3 +233,43 @@ def test_shared_network_namespace_is_judged_on_its_owner(lab: Lab, good: Contain
     joined = lab.load(lab.create("joined", dict(image=APP, network_mode=f"container:{good.id}")))
     result = verdict("container.not-on-default-bridge", joined)
     assert result.outcome == "skipped" and f"container {good.id[:12]}" in result.reason
+
+
+def test_container_created_from_an_image_id_is_pinned(docker_client: Any, lab: Lab,
+                                                      network: str) -> None:
+    image_id = docker_client.images.get(APP).id
+    for ref in (image_id, image_id.removeprefix("sha256:")[:12]):
+        container = lab.load(lab.create(f"byid-{len(ref)}",
+                                        hardened(network, free_port(), image=ref)))
+        assert container.image == ref
+        assert verdict("container.image-pinned", container).outcome == "passed"
+        assert verdict("container.image-digest-pinned", container).outcome == "passed"
+
+
+def test_ports_given_with_the_host_network_are_not_published(docker_client: Any,
+                                                            lab: Lab) -> None:
+    # The engine discards them (`docker run --network host -p 80:80` warns) but keeps them in
+    # HostConfig.PortBindings; the SDK refuses the combination, so the raw API makes it.
+    name = f"ctrsec-test-hostports-{lab.tag}"
+    docker_client.api.create_container(
+        APP, ["sleep", "3600"], name=name, labels=lab.label,
+        host_config={"NetworkMode": "host", "PortBindings": {"80/tcp": [{"HostPort": "80"}]}})
+    lab.names.append(name)
+    container = lab.load(name)
+    assert container.settings.ports
+    assert verdict("container.ports-bound-to-interface", container).outcome == "passed"
+    assert verdict("container.no-privileged-host-ports", container).outcome == "passed"
+    assert verdict("container.no-host-network", container).outcome == "failed"
+
+
+@pytest.mark.parametrize(("log_config", "result"), [
+    ({"Type": "local", "Config": {}}, "passed"),  # local rotates by default (20m x 5)
+    ({"Type": "json-file", "Config": {"max-size": "10m"}}, "passed"),  # one file of 10m
+    ({"Type": "json-file", "Config": {"max-file": "3"}}, "failed"),  # ignored alone
+])
+def test_log_rotation_as_the_drivers_apply_it(log_config: dict[str, Any], result: str,
+                                              lab: Lab, network: str) -> None:
+    args = hardened(network, free_port(), log_config=log_config)
+    container = lab.load(lab.create(f"log-{log_config['Type']}-{len(log_config['Config'])}"
+                                    f"-{result}", args))
+    assert verdict("container.logs-rotated", container).outcome == result

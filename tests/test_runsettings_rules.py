@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -349,6 +349,16 @@ def test_privileged_host_ports(host_port: int | None, result: str) -> None:
     assert outcome("no-privileged-host-ports", ports=(port("127.0.0.1", host_port),)) == result
 
 
+@pytest.mark.parametrize("kind", ["compose", "container"])
+@pytest.mark.parametrize("slug", ["ports-bound-to-interface", "no-privileged-host-ports"])
+def test_ports_are_discarded_on_the_host_network(slug: str, kind: str) -> None:
+    # The engine drops PortBindings in host network mode; no-host-network says what is wrong.
+    settings = rs(kind="service" if kind == "compose" else "container", network_mode="host",
+                  ports=(port(None, 80),))
+    assert run(slug, settings, kind).outcome == "passed"
+    assert run(slug, replace(settings, network_mode="bridge"), kind).outcome == "failed"
+
+
 # --- resources, restart, healthcheck --------------------------------------------------
 
 @pytest.mark.parametrize(("slug", "passing", "failing"), [
@@ -434,10 +444,13 @@ def test_logs_forwarded_securely(driver: str | None, opts: dict[str, str], resul
 
 @pytest.mark.parametrize(("driver", "opts", "result"), [
     ("json-file", {"max-size": "10m", "max-file": "3"}, "passed"),
-    ("json-file", {"max-size": "10m"}, "failed"),
+    # max-file defaults to 1: one file capped at max-size, bounded.
+    ("json-file", {"max-size": "10m"}, "passed"),
+    ("json-file", {"max-file": "3"}, "failed"),  # ignored without max-size
     ("json-file", {"max-size": "-1", "max-file": "3"}, "failed"),
     ("local", {"max-size": "10m"}, "passed"),
-    ("local", {}, "failed"),
+    ("local", {}, "passed"),  # local's own defaults: 20m x 5
+    ("local", {"max-size": "0"}, "failed"),
     (None, {}, "failed"),  # Docker's default driver, json-file, without rotation
     (None, {"max-size": "10m", "max-file": "3"}, "passed"),
     ("syslog", {}, "passed"), ("journald", {}, "passed"),
@@ -451,7 +464,9 @@ def test_logs_rotated_daemon_wide_for_containers() -> None:
                             log_opts={"max-size": "10m", "max-file": "2"})
     settings = rs(kind="container", logging_driver="json-file", daemon=daemon)
     assert run("logs-rotated", settings, "container").outcome == "passed"
-    other = rs(kind="container", logging_driver="local", daemon=daemon)
+    # The daemon's log-opts apply to its own driver only.
+    other = rs(kind="container", logging_driver="json-file",
+               daemon=DaemonDefaults(log_driver="local", log_opts={"max-size": "10m"}))
     assert run("logs-rotated", other, "container").outcome == "failed"
 
 
@@ -468,6 +483,20 @@ def test_logs_rotated_daemon_wide_for_containers() -> None:
 def test_image_pinning(ref: str, pinned: str, digest: str) -> None:
     assert outcome("image-pinned", image_ref=ref) == pinned
     assert outcome("image-digest-pinned", image_ref=ref) == digest
+
+
+@pytest.mark.parametrize(("ref", "image_id", "result"), [
+    ("d602e385f96b", "sha256:d602e385f96b" + "0" * 52, "passed"),
+    ("sha256:d602e385f96b" + "0" * 52, "sha256:d602e385f96b" + "0" * 52, "passed"),
+    ("d602e385f96b" + "0" * 52, "sha256:d602e385f96b" + "0" * 52, "passed"),
+    ("d602e385f96b", "sha256:" + "e" * 64, "failed"),  # a repository named in hex
+    ("d602e385f96b", None, "failed"),
+])
+def test_container_created_from_an_image_id_is_pinned(ref: str, image_id: str | None,
+                                                      result: str) -> None:
+    settings = rs(kind="container", image_ref=ref, image_id=image_id)
+    assert run("image-pinned", settings, "container").outcome == result
+    assert run("image-digest-pinned", settings, "container").outcome == result
 
 
 def test_build_only_service_skips_pinning() -> None:

@@ -65,6 +65,7 @@ class RunSettings:
     name: str
     image_ref: str | None = None
     image: ImageFacts | None = None
+    image_id: str | None = None  # containers: the id (sha256:...) of the image they run
     user: str | None = None
     privileged: bool = False
     cap_add: tuple[str, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ...errors import CannotEvaluate
@@ -11,11 +12,22 @@ from ...runsettings.model import RunSettings
 from ._register import runsettings_check, who
 
 
+_IMAGE_ID = re.compile(r"(?:sha256:)?([0-9a-f]{12,64})")
+
+
 def _ref(s: RunSettings) -> ImageRef:
     if not s.image_ref:
         raise CannotEvaluate(f"{who(s)} names no image (it is built from `build:`); pinning "
                              f"applies to the Dockerfile's FROM (dockerfile.base-image-pinned)")
     return parse_image_ref(s.image_ref)
+
+
+def by_image_id(s: RunSettings) -> bool:
+    """Whether a container was created from its image's id (``docker run 3e254329ae76``):
+    the id is the digest of the image's config, so it names fixed content like a digest."""
+    match = _IMAGE_ID.fullmatch(s.image_ref or "")
+    return bool(match and s.image_id and
+                s.image_id.removeprefix("sha256:").startswith(match.group(1)))
 
 
 @runsettings_check(
@@ -25,7 +37,7 @@ def _ref(s: RunSettings) -> ImageRef:
                 "`latest` or another moving tag.")
 def image_pinned(s: RunSettings) -> Iterator[Finding]:
     ref = _ref(s)
-    if ref.moving:
+    if ref.moving and not by_image_id(s):
         tag = f"tag {ref.tag!r}" if ref.tag else "no tag (implied latest)"
         yield Finding(f"{who(s)} runs image {s.image_ref} with {tag}, which moves; pin a "
                       f"version tag or a digest", s.locate("image_ref"))
@@ -37,7 +49,7 @@ def image_pinned(s: RunSettings) -> Iterator[Finding]:
                 "`docker buildx imagetools inspect`).")
 def image_digest_pinned(s: RunSettings) -> Iterator[Finding]:
     ref = _ref(s)
-    if not ref.digest_pinned:
+    if not ref.digest_pinned and not by_image_id(s):
         yield Finding(f"{who(s)} runs image {s.image_ref} without an @sha256: digest, so its "
                       f"content can change under the same tag; append the digest",
                       s.locate("image_ref"))

@@ -116,12 +116,12 @@ def logs_rotated(s: RunSettings) -> Iterator[Finding]:
     driver = driver or DOCKER_DEFAULT_DRIVER
     if driver not in ("json-file", "local"):
         return
-    opts = log_options(s)
-    needed = ("max-size", "max-file") if driver == "json-file" else ("max-size",)
-    missing = [k for k in needed if str(opts.get(k, "")).strip() in _NO_LIMIT]
-    if missing:
+    size = str(log_options(s).get("max-size", "")).strip()
+    # json-file grows without bound unless max-size is set (max-file then defaults to 1, a
+    # bounded single file); local rotates by default (20m x 5) unless told not to.
+    if size in _NO_LIMIT and (size or driver == "json-file"):
         which = " (Docker's default driver)" if assumed else ""
-        yield Finding(f"{who(s)} keeps {driver}{which} logs without rotation: "
-                      f"{' and '.join(missing)} not set; set "
-                      f"{spell(s, 'logging.options', '--log-opt')} {', '.join(missing)}",
-                      s.locate("logging_options"))
+        why = "max-size not set" if not size else f"max-size {size} (no limit)"
+        yield Finding(f"{who(s)} keeps {driver}{which} logs without rotation: {why}; set "
+                      f"{spell(s, 'logging.options', '--log-opt')} max-size (e.g. 10m) and "
+                      f"max-file", s.locate("logging_options"))

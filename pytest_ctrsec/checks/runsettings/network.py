@@ -67,13 +67,19 @@ def _port_words(p: PortBinding) -> str:
     return f"{host}->{p.container_port}/{p.protocol}"
 
 
+def published_ports(s: RunSettings) -> tuple[PortBinding, ...]:
+    """Ports the engine really publishes: on the host's network it discards them (the process
+    listens on the host's interfaces directly, which no-host-network reports)."""
+    return () if (s.network_mode or "").strip().lower() == "host" else s.ports
+
+
 @runsettings_check(
     "ports-bound-to-interface", title="Published ports bound to one interface",
     severity="medium", refs=("CIS 5.14", "CL-0005"),
     remediation="Publish on a specific address, e.g. `127.0.0.1:8080:80` or "
                 "`host_ip: 127.0.0.1`, or put a reverse proxy in front.")
 def ports_bound_to_interface(s: RunSettings) -> Iterator[Finding]:
-    for p in s.ports:
+    for p in published_ports(s):
         verdict = unspecified_address(p.host_ip)
         if verdict is False:
             continue
@@ -93,7 +99,7 @@ def ports_bound_to_interface(s: RunSettings) -> Iterator[Finding]:
     remediation="Publish on a host port of 1024 or above and let a proxy or load balancer "
                 "serve the low port.")
 def no_privileged_host_ports(s: RunSettings) -> Iterator[Finding]:
-    for p in s.ports:
+    for p in published_ports(s):
         if p.host_port is not None and 0 < p.host_port < 1024:
             yield Finding(f"{who(s)} publishes privileged host port {_port_words(p)}; use a "
                           f"host port of 1024 or above", p.location or s.locate("ports"))
