@@ -12,6 +12,7 @@ throwaway container, like its ``docker`` driver.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +149,88 @@ def _regexes(values: Any) -> list[re.Pattern[str]]:
         return []
     if not isinstance(values, list):
         raise TypeError("expected a list of regular expressions")
-    return [re.compile(str(v), re.M) for v in values]
+    return [go_regex(str(v), re.MULTILINE) for v in values]
+
+
+# Go's regexp (what container-structure-test compiles with) reads POSIX classes inside
+# brackets, ASCII only; Python would read "[[:digit:]]" as a set of '[', ':', 'd', ...
+_POSIX_CLASSES = {
+    "alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": r"\x00-\x7f", "blank": r"\t ",
+    "cntrl": r"\x00-\x1f\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z",
+    "print": " -~", "punct": r"!-/:-@\[-`{-~", "space": r"\t\n\v\f\r ", "upper": "A-Z",
+    "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f",
+}
+_POSIX = re.compile(r"\[:(\^?)([a-z]+):\]")
+
+
+def go_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile a regular expression written for Go's regexp: POSIX classes (``[[:alpha:]]``),
+    ``\\z`` and ``(?<name>...)`` become Python's; a bad one raises :class:`re.error`."""
+    with warnings.catch_warnings():
+        # Python warns that '[[', '--', '&&', '||' and '~~' in a set may mean something else
+        # one day; today they are literals, as in Go, which the file was written for.
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(_from_go(pattern), flags)
+
+
+def _from_go(pattern: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append("\\Z" if pattern[i + 1:i + 2] == "z" else pattern[i:i + 2])
+            i += 2
+        elif c == "[":
+            i = _go_class(pattern, i, out)
+        elif pattern.startswith("(?<", i) and pattern[i + 3:i + 4] not in ("=", "!"):
+            out.append("(?P<")
+            i += 3
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _go_class(pattern: str, start: int, out: list[str]) -> int:
+    """Append the bracket expression at ``start`` in Python's syntax; return where it ends."""
+    negated = pattern.startswith("^", start + 1)
+    i = start + 1 + negated
+    parts: list[str] = []
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "]" and i > start + 1 + negated:  # a ']' first in the set is a literal
+            out.append(_joined_class(parts, negated))
+            return i + 1
+        posix = _POSIX.match(pattern, i)
+        if posix:
+            parts.append(posix.group(0))
+            i = posix.end()
+        elif c == "\\":
+            parts.append(pattern[i:i + 2])
+            i += 2
+        else:
+            parts.append("\\[" if c == "[" else c)
+            i += 1
+    raise re.error(f"unterminated character set at position {start}")
+
+
+def _joined_class(parts: list[str], negated: bool) -> str:
+    items: list[str] = []
+    for part in parts:
+        posix = _POSIX.fullmatch(part)
+        if posix is None:
+            items.append(part)
+            continue
+        ranges = _POSIX_CLASSES.get(posix.group(2))
+        if ranges is None:
+            raise re.error(f"unknown POSIX class {part}")
+        if posix.group(1):
+            if len(parts) > 1:  # Python's sets cannot subtract
+                raise re.error(f"negated POSIX class {part} must stand alone in its set")
+            negated = not negated
+        items.append(ranges)
+    return ("[^" if negated else "[") + "".join(items) + "]"
 
 
 def _file_existence(t: dict[str, Any]) -> Callable[[ImageHandle], None]:
@@ -262,7 +344,7 @@ def _matchers(items: Any) -> list[tuple[str, str, re.Pattern[str] | None]]:
     out = []
     for item in _list(items):
         key, value = str(item["key"]), str(item.get("value", ""))
-        out.append((key, value, re.compile(value) if item.get("isRegex") else None))
+        out.append((key, value, go_regex(value) if item.get("isRegex") else None))
     return out
 
 
