@@ -24,6 +24,8 @@ from ..targets.compose.model import ComposeProject, SourceString
 _COMMAND_KEYS = frozenset({"command", "entrypoint", "test"})
 _INDEX = re.compile(r"\[[0-9]+\]$")
 _PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)=(.*)", re.DOTALL)
+# A service's (or its build's) short-syntax `secrets:` item names a top-level secret.
+_SECRET_NAME = re.compile(r"services\..+\.secrets\[[0-9]+\]")
 
 
 def _build_contexts(project: ComposeProject) -> list[tuple[str, Path]]:
@@ -162,6 +164,8 @@ def scan_source(source: SourceString) -> list[SecretHit]:
     """Credential hits in one string written in a project file."""
     if _is_command(source.key):
         return scan_command(source.value, source.key)
+    if source.key[-1:] == "]" and _SECRET_NAME.fullmatch(source.key):
+        return []  # the name of a secret, not its value
     name, value = _name_and_value(source)
     return scan_pair(name, value, "compose", key=source.key)
 
