@@ -46,3 +46,33 @@ def test_flags_and_removals() -> None:
     assert shell.removes(shell.commands("rm -rf /var/lib/apt"), "/var/lib/apt/lists")
     assert not shell.removes(shell.commands("rm -rf /"), "/var/lib/apt/lists")
     assert shell.is_install(shell.commands("python -m pip install --no-cache-dir x")[0])
+
+
+@pytest.mark.parametrize("script, programs", [
+    # Reserved words open compound commands; the command follows them.
+    ("if [ -n x ]; then apt-get update; else apk update; fi",
+     ["[", "apt-get", "apk", "fi"]),
+    ("for p in a b; do apt-get install $p; done", ["for", "apt-get", "done"]),
+    ("! grep -q x f && while true; do sleep 1; done", ["grep", "true", "sleep", "done"]),
+    # Wrapper options that take a value, and wrappers' operands.
+    ("xargs -a /tmp/pkgs -n 1 apt-get install -y", ["apt-get"]),
+    ("gosu postgres initdb", ["initdb"]),
+    ("su-exec app:app node server.js", ["node"]),
+    ("timeout -s KILL 30 curl -f http://x", ["curl"]),
+    ("nice -n 10 make", ["make"]),
+    ("env -u HOME -C /src A=1 make", ["make"]),
+    ("command -v sudo", ["command"]),
+    # A shell's -c script is analysed as commands of its own.
+    ("sudo sh -c 'apt-get update && apt-get install -y x'", ["apt-get", "apt-get"]),
+    ("bash -euo pipefail -c \"curl -fsSL x | tar xz\"", ["curl", "tar"]),
+    ("sh /tmp/install.sh", ["sh"]),
+])
+def test_compound_commands_wrappers_and_shell_scripts(script: str, programs: list[str]) -> None:
+    assert [c.program for c in shell.commands(script)] == programs
+
+
+def test_shell_script_keeps_outer_wrappers_assignments_and_pipe() -> None:
+    first, second = shell.commands("A=1 sudo bash -c 'apt-get update; apt-get install x' | cat")[:2]
+    assert first.wrappers == ("sudo",) and first.assignments == ("A=1",)
+    assert not first.piped and second.piped
+    assert shell.update_alone(shell.commands("sudo sh -c 'apt-get update'"))

@@ -17,6 +17,28 @@ from dataclasses import dataclass
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&", "\n", "(", ")", ";;", "|&", "{", "}"})
 _WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "exec", "command", "time", "xargs",
                        "doas", "su-exec", "gosu", "chroot", "stdbuf", "timeout"})
+# A wrapper's options that take the next word as their value (``xargs -a FILE apt-get``).
+_WRAPPER_VALUES = {
+    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-R", "-T", "-U", "-r", "-t"}),
+    "doas": frozenset({"-u", "-C"}),
+    "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir", "--split-string"}),
+    "xargs": frozenset({"-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file",
+                        "--delimiter", "--max-args", "--max-procs", "--max-lines",
+                        "--max-chars"}),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+    "time": frozenset({"-f", "-o"}),
+    "exec": frozenset({"-a"}),
+}
+# Wrappers whose first operand is not the command (``gosu USER cmd``, ``timeout 10 cmd``).
+_WRAPPER_OPERANDS = {"gosu": 1, "su-exec": 1, "chroot": 1, "timeout": 1}
+# Words that open or continue a compound command: the simple command follows them
+# (``if apt-get update; then``, ``do apt-get install x; done``).
+_RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"})
+# Shells whose ``-c SCRIPT`` is read as a script of its own (``sudo sh -c "apt-get update"``).
+_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
+_MAX_NESTING = 4
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "python", "python3",
                      "perl", "ruby", "node"})
@@ -93,17 +115,53 @@ def words(script: str) -> list[str]:
 
 @functools.lru_cache(maxsize=4096)
 def commands(script: str) -> tuple[Command, ...]:
-    """The simple commands of ``script`` in order."""
+    """The simple commands of ``script`` in order; a shell's ``-c SCRIPT`` stands for the
+    commands of that script (under the shell's wrappers and assignments)."""
+    return _commands(script, 0)
+
+
+def _commands(script: str, depth: int) -> tuple[Command, ...]:
     out: list[Command] = []
     current: list[str] = []
     for word in [*words(script), ";"]:
         if word in _SEPARATORS or set(word) <= set(";&|\n") and word:
             if current:
-                out.append(_command(current, piped=word in ("|", "|&")))
+                out.extend(_expand_shell(_command(current, piped=word in ("|", "|&")), depth))
             current = []
-        else:
+        elif current or word not in _RESERVED:
             current.append(word)
     return tuple(out)
+
+
+def _expand_shell(cmd: Command, depth: int) -> tuple[Command, ...]:
+    inner = shell_script(cmd)
+    if inner is None or depth >= _MAX_NESTING:
+        return (cmd,)
+    found = _commands(inner, depth + 1)
+    if not found:
+        return (cmd,)
+    out = [Command(c.argv, cmd.assignments + c.assignments, c.piped, cmd.wrappers + c.wrappers)
+           for c in found]
+    last = out[-1]
+    out[-1] = Command(last.argv, last.assignments, cmd.piped, last.wrappers)
+    return tuple(out)
+
+
+def shell_script(cmd: Command) -> str | None:
+    """The script a POSIX shell runs with ``-c`` (``bash -ec 'x'`` -> ``x``), else ``None``."""
+    if cmd.program not in _POSIX_SHELLS:
+        return None
+    args = iter(cmd.args)
+    for arg in args:
+        if not arg.startswith(("-", "+")):
+            return None  # a script file, not -c
+        if arg.startswith(("--", "++")):
+            continue
+        if arg[0] == "-" and "c" in arg[1:]:
+            return next(args, None)
+        if arg.endswith("o"):
+            next(args, None)  # -o OPTION, also inside a cluster (-euo pipefail)
+    return None
 
 
 def _command(tokens: list[str], piped: bool) -> Command:
@@ -112,18 +170,30 @@ def _command(tokens: list[str], piped: bool) -> Command:
     rest = list(tokens)
     while rest:
         head = rest[0]
+        name = posixpath.basename(head)
         if _ASSIGNMENT.match(head):
             assignments.append(rest.pop(0))
-        elif posixpath.basename(head) in _WRAPPERS:
-            wrappers.append(posixpath.basename(rest.pop(0)))
-            while rest and (rest[0].startswith("-") or (wrappers[-1] == "timeout" and
-                                                        rest[0][:1].isdigit())):
-                flag = rest.pop(0)
-                if wrappers[-1] in ("sudo", "doas") and flag in ("-u", "-g") and rest:
-                    rest.pop(0)
+        elif name in _WRAPPERS and not (name == "command" and rest[1:2] in (["-v"], ["-V"])):
+            wrappers.append(name)
+            rest.pop(0)
+            _drop_wrapper_options(name, rest)
         else:
             break
     return Command(tuple(rest), tuple(assignments), piped, tuple(wrappers))
+
+
+def _drop_wrapper_options(name: str, rest: list[str]) -> None:
+    """Remove a wrapper's options (with their values) and leading operands from ``rest``."""
+    takes_value = _WRAPPER_VALUES.get(name, frozenset())
+    while rest and rest[0].startswith("-") and rest[0] != "-":
+        flag = rest.pop(0)
+        if flag == "--":
+            break
+        if flag in takes_value and rest:
+            rest.pop(0)
+    for _ in range(_WRAPPER_OPERANDS.get(name, 0)):
+        if rest:
+            rest.pop(0)
 
 
 # -- package managers --------------------------------------------------------------------
@@ -133,7 +203,7 @@ _RPM_FAMILY = frozenset({"yum", "dnf", "microdnf", "tdnf"})
 _PIP = frozenset({"pip", "pip3"})
 
 
-def _verb(cmd: Command) -> str:
+def verb(cmd: Command) -> str:
     """The first non-option argument (``apt-get -y install`` -> ``install``)."""
     skip_next = False
     for arg in cmd.args:
@@ -174,31 +244,31 @@ def pip_args(cmd: Command) -> tuple[str, ...]:
 
 def is_index_update(cmd: Command) -> bool:
     """Refreshes package indexes without installing anything."""
-    fam, verb = family(cmd), _verb(cmd)
+    fam, action = family(cmd), verb(cmd)
     if fam in ("apt", "apk"):
-        return verb == "update"
+        return action == "update"
     if fam == "rpm":
-        return verb in ("makecache", "check-update")
+        return action in ("makecache", "check-update")
     if fam == "zypper":
-        return verb in ("refresh", "ref")
+        return action in ("refresh", "ref")
     return False
 
 
 def is_install(cmd: Command) -> bool:
     """Installs or upgrades packages."""
-    fam, verb = family(cmd), _verb(cmd)
+    fam, action = family(cmd), verb(cmd)
     if fam == "apt":
-        return verb in ("install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep",
-                        "reinstall")
+        return action in ("install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep",
+                          "reinstall")
     if fam == "apk":
-        return verb in ("add", "upgrade", "fix")
+        return action in ("add", "upgrade", "fix")
     if fam == "rpm":
-        return verb in ("install", "update", "upgrade", "reinstall", "groupinstall",
-                        "localinstall", "distro-sync")
+        return action in ("install", "update", "upgrade", "reinstall", "groupinstall",
+                          "localinstall", "distro-sync")
     if fam == "zypper":
-        return verb in ("install", "in", "update", "up", "dist-upgrade", "dup", "patch")
+        return action in ("install", "in", "update", "up", "dist-upgrade", "dup", "patch")
     if fam == "pip":
-        return _verb(Command(("pip", *pip_args(cmd)))) == "install"
+        return verb(Command(("pip", *pip_args(cmd)))) == "install"
     return False
 
 
