@@ -95,6 +95,12 @@ def test_variable_expansion(text: str, values: dict[str, str | None],
     ("FROM a\nRUN <<EOF\necho\n", "heredoc <<EOF is never closed", 2),
     ("# escape=x\nFROM a\n", "invalid escape directive", 1),
     ("FROM a b c d\n", "expected 'FROM image [AS name]'", 1),
+    ("# only\n# comments\n", "no FROM instruction", 1),
+    ("FROM a\nUSER\n", "USER needs an argument", 2),
+    ("FROM a\nEXPOSE \\\n\n", "EXPOSE needs an argument", 2),
+    ("FROM a\nCOPY app.py\n", "COPY needs a source and a destination", 2),
+    ("FROM a\nADD [\"x.tar\"]\n", "ADD needs a source and a destination", 2),
+    ("FROM a\nONBUILD\n", "ONBUILD needs an instruction", 2),
 ])
 def test_bad_dockerfiles_name_file_and_line(text: str, message: str, line: int) -> None:
     with pytest.raises(ParseError) as err:
@@ -139,3 +145,74 @@ def test_crlf_and_tabs() -> None:
     df = parse("FROM\ta:1 AS b\r\nRUN echo a \\\r\n\t&& echo b\r\nUSER\t1000\r\n", "D")
     run, user = df.final.instructions
     assert df.final.alias == "b" and run.args == "echo a \t&& echo b" and user.args == "1000"
+
+
+def test_arity_accepts_json_heredoc_and_onbuild_forms() -> None:
+    df = parse('FROM a\nCOPY ["a","b"]\nCOPY <<EOF /x\nhi\nEOF\nONBUILD ADD . /app\n', "D")
+    json_copy, heredoc_copy, onbuild = df.final.instructions
+    assert json_copy.exec_form == ("a", "b") and heredoc_copy.heredocs[0].body == "hi\n"
+    assert onbuild.trigger is not None and onbuild.trigger.keyword == "ADD"
+
+
+def test_script_runs_shell_heredocs_and_keeps_exec_form_words() -> None:
+    text = ("FROM a\nRUN <<EOF\napt-get update\nEOF\nRUN <<EOF bash -e\nsudo x\nEOF\n"
+            "RUN cat <<EOF > /etc/x.list && echo ok\ndeb [trusted=yes] http://r/ x main\nEOF\n"
+            'RUN ["/bin/sh", "-c", "apt-get update && echo \'a b\'"]\n')
+    alone, bash, cat, exec_form = parse(text, "D").final.instructions
+    assert alone.script == "apt-get update\n"
+    assert bash.script == "bash -e\nsudo x\n"
+    # The body is data for cat: not run, but still part of the instruction's text.
+    assert "trusted" not in cat.script and "trusted=yes" in cat.text
+    assert exec_form.script == "/bin/sh -c 'apt-get update && echo '\"'\"'a b'\"'\"''"
+
+
+def test_folder_discovery_names(tmp_path: Path) -> None:
+    names = ["Dockerfile", "Dockerfile.prod", "api.Dockerfile", "Containerfile", "dockerfile",
+             "worker.Containerfile", "Dockerfile.dockerignore", "api.Dockerfile.dockerignore",
+             "Dockerfile.j2", "Dockerfile.template", "Dockerfile.md", "Dockerfile~",
+             "dockerfile.py", "README.md"]
+    for name in names:
+        (tmp_path / name).write_text("FROM a:1\n")
+    found = [Path(p).name for p in find_dockerfiles(str(tmp_path))]
+    assert found == sorted(["Containerfile", "Dockerfile", "Dockerfile.prod", "api.Dockerfile",
+                            "dockerfile", "worker.Containerfile"])
+
+
+def test_folder_without_dockerfile_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile.j2").write_text("FROM {{ base }}\n")
+
+    class Opts:
+        dockerfile = (str(tmp_path),)
+
+    with pytest.raises(InputError, match="no Dockerfile in this folder") as err:
+        load_targets(Opts())
+    assert str(err.value).startswith(f"{tmp_path}: ")
+
+
+BAD_INPUTS = {
+    "binary": (b"\x7fELF\x02\x01\x01\x00\xff\xfe", "Dockerfile", "Dockerfile:", "not UTF-8"),
+    "empty": (b"", "Dockerfile", "Dockerfile:1", "no FROM"),
+    "comments only": (b"# a\n# b\n", "Dockerfile", "Dockerfile:1", "no FROM"),
+    "unknown instruction": (b"FROM a:1\nRUNN x\n", "Dockerfile", "Dockerfile:2",
+                            "unknown instruction 'RUNN'"),
+    "missing argument": (b"FROM a:1\nUSER\n", "Dockerfile", "Dockerfile:2", "USER needs"),
+    "missing file": (None, "nothere/Dockerfile", "nothere/Dockerfile", "cannot read"),
+    "folder without Dockerfile": (None, "empty", "empty:", "no Dockerfile in this folder"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_dockerfile_input_is_one_clear_line(pytester: pytest.Pytester, case: str) -> None:
+    content, option, where, words = BAD_INPUTS[case]
+    (pytester.path / "empty").mkdir()
+    (pytester.path / "empty" / "Dockerfile.dockerignore").write_text("node_modules\n")
+    if content is not None:
+        (pytester.path / option).write_bytes(content)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider",
+                                           f"--ctrsec-dockerfile={option}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    lines = [line for line in err.splitlines() if line.startswith("ERROR:")]
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"ERROR: {where}") and words in lines[0], lines[0]
+    assert "Traceback" not in err + result.stdout.str()

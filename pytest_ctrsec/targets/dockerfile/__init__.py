@@ -15,7 +15,14 @@ from .parser import Dockerfile, Instruction, Stage, parse
 __all__ = ["Dockerfile", "Instruction", "Stage", "find_dockerfiles", "load_dockerfile",
            "load_targets", "parse"]
 
-_NAMES = re.compile(r"(?:Dockerfile|Containerfile)(?:\..+)?|.+\.(?:Dockerfile|dockerfile)")
+_NAMES = re.compile(r"(?:Dockerfile|Containerfile)(?:\..+)?|dockerfile|containerfile"
+                    r"|.+\.(?:Dockerfile|dockerfile|Containerfile)")
+# Files named like a Dockerfile that are something else: BuildKit's per-Dockerfile ignore
+# file (``Dockerfile.dockerignore``), templates rendered into a Dockerfile, notes, backups.
+_NOT_DOCKERFILES = re.compile(
+    r".*\.(?:dockerignore|tmpl|tpl|template|j2|jinja2?|erb|in|m4|mustache|hbs|gotmpl|md|txt"
+    r"|rst|orig|bak|rej|swp|sh|py|ya?ml|json|toml|lock|patch|diff|sig|asc|sha256|log)|.*~",
+    re.I)
 MAX_BYTES = 16 * MiB  # real Dockerfiles, heredocs included, are kilobytes
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
 
@@ -38,11 +45,13 @@ def load_dockerfile(path: str | os.PathLike[str]) -> Dockerfile:
 
 def find_dockerfiles(folder: str) -> list[str]:
     """Dockerfiles below ``folder`` (``Dockerfile``, ``Dockerfile.*``, ``*.Dockerfile``,
-    ``Containerfile``), sorted, skipping VCS and dependency folders."""
+    ``Containerfile``), sorted, skipping VCS and dependency folders and files that only
+    look like Dockerfiles (``Dockerfile.dockerignore``, ``Dockerfile.j2``)."""
     found: list[str] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        found.extend(os.path.join(root, f) for f in sorted(files) if _NAMES.fullmatch(f))
+        found.extend(os.path.join(root, f) for f in sorted(files)
+                     if _NAMES.fullmatch(f) and not _NOT_DOCKERFILES.fullmatch(f))
     return found
 
 
@@ -50,7 +59,14 @@ def load_targets(opts: Any) -> list[Target]:
     """One target per Dockerfile named (folders are searched)."""
     paths: list[str] = []
     for given in getattr(opts, "dockerfile", ()) or ():
-        paths.extend(find_dockerfiles(given) if os.path.isdir(given) else [given])
+        if not os.path.isdir(given):
+            paths.append(given)
+            continue
+        found = find_dockerfiles(given)
+        if not found:
+            raise InputError("no Dockerfile in this folder (looked for Dockerfile, "
+                             "Dockerfile.*, *.Dockerfile and Containerfile)", given)
+        paths.extend(found)
     targets = []
     for path in dict.fromkeys(paths):
         model = load_dockerfile(path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass, field
 
 from ...errors import ParseError
@@ -19,6 +20,7 @@ _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _FLAGGED = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
 _DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 _HEREDOC = re.compile(r"(?<!\S)<<(-?)(?:\"([^\"\s]+)\"|'([^'\s]+)'|([A-Za-z_][A-Za-z0-9_.-]*))")
+_ASSIGNED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 
 
@@ -59,15 +61,38 @@ class Instruction:
 
     @property
     def script(self) -> str:
-        """The shell text a RUN executes: its args, with heredoc bodies that feed a shell
-        appended (``RUN <<EOF`` runs the body)."""
+        """The shell text a RUN executes: its args, with the heredoc bodies that feed a shell
+        appended (``RUN <<EOF`` and ``RUN bash <<EOF`` run the body; ``RUN cat <<EOF >
+        file`` writes it); an exec form as a quoted command line."""
         if self.exec_form is not None:
-            return " ".join(self.exec_form)
+            # Quoted so that ``["sh", "-c", "a && b"]`` keeps its script as one word.
+            return shlex.join(self.exec_form)
         if not self.heredocs:
             return self.args
-        bodies = "\n".join(h.body for h in self.heredocs)
+        markers = _heredocs(self.args)
+        bodies = "\n".join(h.body for h, m in zip(self.heredocs, markers, strict=False)
+                           if _feeds_shell(self.args, m))
         head = _HEREDOC.sub("", self.args).strip()
-        return f"{head}\n{bodies}" if head else bodies
+        return f"{head}\n{bodies}" if head and bodies else head or bodies
+
+    @property
+    def text(self) -> str:
+        """The args and every heredoc body: all the text the instruction carries."""
+        return "\n".join([self.args, *(h.body for h in self.heredocs)])
+
+
+_SHELL_PROGRAMS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
+_SEGMENT_END = re.compile(r"&&|\|\||[;|&\n]")
+
+
+def _feeds_shell(args: str, marker: re.Match[str]) -> bool:
+    """Whether the heredoc at ``marker`` is the script of a shell: alone (BuildKit runs it
+    with the default shell) or the input of ``sh``/``bash``... rather than of ``cat``."""
+    before = _SEGMENT_END.split(args[:marker.start()])[-1]
+    after = _SEGMENT_END.split(args[marker.end():])[0]
+    words = [w for w in f"{before} {after}".split()
+             if not re.match(r"\d*[<>]", w) and not _ASSIGNED.match(w)]
+    return not words or words[0].rsplit("/", 1)[-1] in _SHELL_PROGRAMS
 
 
 @dataclass(frozen=True)
@@ -190,6 +215,8 @@ def _instruction(keyword: str, rest: str, lines: list[str], first: int, i: int, 
     if upper not in KNOWN:
         raise ParseError(f"unknown instruction {keyword!r}", path, first + 1)
     trigger = None
+    if upper == "ONBUILD" and not rest.strip():
+        raise ParseError("ONBUILD needs an instruction to run later", path, first + 1)
     if upper == "ONBUILD":
         inner_kw, _, inner_rest = rest.partition(" ") if " " in rest else rest.partition("\t")
         if inner_kw.upper() in ("ONBUILD", "FROM", "MAINTAINER"):
@@ -204,10 +231,28 @@ def _instruction(keyword: str, rest: str, lines: list[str], first: int, i: int, 
             name = match.group(2) or match.group(3) or match.group(4)
             body, i = _heredoc_body(lines, i, name, bool(match.group(1)), path, first)
             heredocs.append(Heredoc(name, body, match.group(4) is not None, bool(match.group(1))))
+    _check_arity(upper, rest, heredocs, path, first + 1)
     exec_form = _exec_form(rest) if upper in ("RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY",
                                                "ADD", "VOLUME", "HEALTHCHECK") else None
     return Instruction(upper, rest, first + 1, i, tuple(flags), exec_form, tuple(heredocs),
                        trigger), i
+
+
+# Instructions BuildKit refuses without an argument (and ADD/COPY without a destination).
+_NEEDS_ARGUMENT = frozenset({"USER", "EXPOSE", "HEALTHCHECK", "WORKDIR", "ENV", "ARG",
+                             "LABEL", "VOLUME", "SHELL", "STOPSIGNAL", "ADD", "COPY"})
+
+
+def _check_arity(keyword: str, rest: str, heredocs: list[Heredoc], path: str,
+                 line: int) -> None:
+    if keyword not in _NEEDS_ARGUMENT:
+        return
+    as_json = _exec_form(rest)
+    words = list(as_json) if as_json is not None else rest.split()
+    if keyword in ("ADD", "COPY") and len(words) < 2 and not (heredocs and words):
+        raise ParseError(f"{keyword} needs a source and a destination", path, line)
+    if not words:
+        raise ParseError(f"{keyword} needs an argument", path, line)
 
 
 def _take_flags(rest: str, flags: list[tuple[str, str | None]]) -> str:

@@ -14,14 +14,17 @@ class _Unset(Exception):
     pass
 
 
-def expand(text: str, values: Mapping[str, str | None]) -> str | None:
+def expand(text: str, values: Mapping[str, str | None], unset: str | None = None) -> str | None:
     """``text`` with variables replaced from ``values`` (a ``None`` value is declared but
-    has no value); ``None`` when a variable it needs has no value and no default.
+    has no value); ``None`` when a variable it needs has no value and no default, unless
+    ``unset`` is given: then such a variable becomes ``unset``.
 
     >>> expand("${REG:-docker.io}/app:$TAG", {"TAG": "1.2"})
     'docker.io/app:1.2'
     >>> expand("app:$TAG", {}) is None
     True
+    >>> expand("app:${TAG}-alpine", {}, unset="?")
+    'app:?-alpine'
     """
 
     def sub(match: re.Match[str]) -> str:
@@ -40,6 +43,8 @@ def expand(text: str, values: Mapping[str, str | None]) -> str | None:
         if op == "+":
             return word if is_set else ""
         if value is None:
+            if unset is not None:
+                return unset
             raise _Unset(name)
         return value
 
