@@ -56,6 +56,11 @@ def _last(stage: Stage, keyword: str) -> Instruction | None:
     return found[-1] if found else None
 
 
+def _windows_admin(user: str) -> bool:
+    """Windows containers' administrator account (names are case-insensitive there)."""
+    return user.partition(":")[0].strip().lower() == "containeradministrator"
+
+
 @check("dockerfile.user-not-root", title="Final stage sets a non-root USER", severity="high",
        model="dockerfile", refs=("DL3002", "CKV_DOCKER_3", "CKV_DOCKER_8", "DS-0002"),
        remediation="Add `USER <uid>` (non-zero) to the final stage, after the steps that "
@@ -69,10 +74,17 @@ def user_not_root(df: Dockerfile) -> Iterator[Finding]:
         if user is None:
             raise CannotEvaluate(f"USER {inst.args.strip()} (line {inst.line}) has no value "
                                  "to resolve")
-        if is_root_user(user):
-            yield Finding(f"the final image runs as root (USER {user})", _at(df, inst))
+        if is_root_user(user) or _windows_admin(user):
+            yield Finding(f"the final image runs as root (USER {user}); name a non-root "
+                          "user or UID", _at(df, inst))
         return
-    yield Finding(f"the final stage (FROM {df.final.base}) never sets USER, so it runs as root",
+    root = _final_chain(df)[-1]
+    if (root.base_resolved or "").lower() == "scratch":
+        yield Finding("the final stage (FROM scratch) never sets USER, so it runs as root",
+                      _at(df, df.final))
+        return
+    yield Finding(f"the final stage never sets USER: it runs as root unless its base image "
+                  f"({root.base_resolved or root.base}) sets a user; set USER here",
                   _at(df, df.final))
 
 
@@ -101,11 +113,13 @@ def no_update_alone(df: Dockerfile) -> Iterator[Finding]:
                           "without installing in the same step", _at(df, inst))
 
 
-def _add_sources(inst: Instruction) -> list[str]:
+def _add_sources(inst: Instruction, values: dict[str, str | None]) -> list[str]:
+    """ADD's sources with build variables expanded; a source that needs a variable without
+    a value is left out (it may name a URL or an archive)."""
     if inst.heredocs:
         return ["<<" + h.name for h in inst.heredocs]
     parts = list(inst.exec_form) if inst.exec_form is not None else inst.args.split()
-    return parts[:-1]
+    return [s for s in (expand(p, values) for p in parts[:-1]) if s is not None]
 
 
 @check("dockerfile.copy-not-add", title="COPY instead of ADD for local files", severity="low",
@@ -113,15 +127,37 @@ def _add_sources(inst: Instruction) -> list[str]:
        remediation="Use COPY for files and folders; keep ADD for remote URLs and local tar "
                    "archives that must be extracted.")
 def copy_not_add(df: Dockerfile) -> Iterator[Finding]:
-    for _, inst in df.instructions():
+    for stage, inst in df.instructions():
         target = inst.trigger if inst.keyword == "ONBUILD" else inst
         if target is None or target.keyword != "ADD":
             continue
-        local = [s for s in _add_sources(target)
+        values = _stage_values(df, stage, target.line) if stage else {}
+        local = [s for s in _add_sources(target, values)
                  if not (_REMOTE.match(s) or _ARCHIVE.search(s))]
         if local:
             yield Finding(f"ADD copies local files ({', '.join(local)}); use COPY",
                           _at(df, target))
+
+
+_UNSET = "\x00"  # stands for a build argument without a default
+
+
+def _unpinned(stage: Stage, df: Dockerfile) -> str | None:
+    """Why a FROM image is not pinned; ``""`` when that depends on a build argument
+    without a default, ``None`` when it is pinned."""
+    base = stage.base_resolved or expand(stage.base, df.global_args, unset=_UNSET) or ""
+    if base.lower() == "scratch":
+        return None
+    ref = parse_image_ref(base)
+    if ref.digest is not None:
+        return None  # a digest, even one given as a build argument, pins the content
+    if ref.tag is not None:
+        literal = ref.tag.replace(_UNSET, "")
+        if not literal:
+            return ""  # the whole tag is a build argument: it may be latest
+        return "uses :latest" if ref.tag.lower() == "latest" else None
+    # No tag: a build argument in the last path component might still bring one.
+    return "" if _UNSET in ref.name.rpartition("/")[2] else "has no tag (latest is implied)"
 
 
 @check("dockerfile.base-image-pinned", title="Base images are pinned", severity="medium",
@@ -134,18 +170,13 @@ def base_image_pinned(df: Dockerfile) -> Iterator[Finding]:
     for stage in df.stages:
         if stage.base_stage is not None:
             continue
-        if stage.base_resolved is None:
+        why = _unpinned(stage, df)
+        if why == "":
             unresolved.append(stage)
-            continue
-        if stage.base_resolved.lower() == "scratch":
-            continue
-        ref = parse_image_ref(stage.base_resolved)
-        if ref.digest_pinned:
-            continue
-        if ref.tag is None or ref.tag.lower() == "latest":
+        elif why is not None:
             found = True
-            how = "has no tag (latest is implied)" if ref.tag is None else "uses :latest"
-            yield Finding(f"FROM {stage.base_resolved} {how}", _at(df, stage))
+            shown = stage.base_resolved or stage.base
+            yield Finding(f"FROM {shown} {why}", _at(df, stage))
     if unresolved and not found:
         lines = ", ".join(f"FROM {s.base} (line {s.line})" for s in unresolved)
         raise CannotEvaluate(f"{lines} cannot be resolved: no ARG default before the first FROM")
@@ -221,11 +252,53 @@ def insecure_command(cmd: shell.Command) -> str | None:
 
 
 def piped_download(cmds: Sequence[shell.Command]) -> str | None:
-    """A download whose output is piped straight into an interpreter."""
-    for here, after in zip(cmds, cmds[1:], strict=False):
-        if here.piped and here.program in ("curl", "wget") and after.program in shell._SHELLS:
-            return f"{here.program} output is piped into {after.program}"
+    """A download whose output is piped into an interpreter, directly or through filters
+    (``curl URL | gunzip | bash``)."""
+    for i, here in enumerate(cmds):
+        if not (here.piped and here.program in ("curl", "wget")):
+            continue
+        for after in cmds[i + 1:]:
+            if after.program in shell._SHELLS:
+                return f"{here.program} output is piped into {after.program}"
+            if not after.piped:
+                break
     return None
+
+
+_INTERPRETER = r"(?:(?:ba|da|a|z|k|mk)?sh|python[0-9.]*|perl|ruby|node)"
+# A download handed to an interpreter without a file in between: `sh -c "$(curl URL)"`,
+# `eval "$(wget -qO- URL)"`, `bash <(curl URL)`, `source <(curl URL)`.
+_SUBSTITUTED_DOWNLOAD = re.compile(
+    rf"(?:(?<![\w.-]){_INTERPRETER}(?:\s+-[-\w]+)*?\s+-\w*c\s+|(?<![\w.-])eval\s+)"
+    r"[\"']?(?:\$\(|`)\s*(?P<a>curl|wget)\b"
+    rf"|(?:(?<![\w.-])(?:{_INTERPRETER}|source)|(?<!\S)\.)\s+(?:-[-\w]+\s+)*"
+    r"<\(\s*(?P<b>curl|wget)\b")
+
+
+def substituted_download(script: str) -> str | None:
+    """A download run by an interpreter through command or process substitution."""
+    match = _SUBSTITUTED_DOWNLOAD.search(script)
+    if match is None:
+        return None
+    tool = match.group("a") or match.group("b")
+    return f"{tool} output is run through a shell substitution, unverified"
+
+
+# apt told to skip TLS or signatures, on the command line, in apt.conf or in a sources entry.
+_APT_UNVERIFIED = re.compile(
+    r"Acquire::https?::(?:[^:\s]+::)?Verify-(?:Peer|Host)[\"'\s=]+(?:false|no|0)\b"
+    r"|(?:AllowUnauthenticated|AllowInsecureRepositories|AllowDowngradeToInsecureRepositories)"
+    r"[\"'\s=]+(?:true|yes|1)\b|\[[^\]\n]*\btrusted=yes\b[^\]\n]*\]", re.I)
+
+
+def _config_reasons(text: str) -> list[str]:
+    """Repository settings that turn verification off, wherever the text writes them."""
+    reasons = []
+    if _SSLVERIFY_OFF.search(text):
+        reasons.append("a repository is configured with sslverify off")
+    if _APT_UNVERIFIED.search(text):
+        reasons.append("apt is configured to skip TLS or signature verification")
+    return reasons
 
 
 @check("dockerfile.no-insecure-downloads", title="Downloads verify TLS and signatures",
@@ -235,20 +308,25 @@ def piped_download(cmds: Sequence[shell.Command]) -> str | None:
                    "signature, then run.")
 def no_insecure_downloads(df: Dockerfile) -> Iterator[Finding]:
     for _, inst in df.instructions():
-        if inst.keyword in ("ENV", "ARG"):
-            pairs = env_pairs(inst) if inst.keyword == "ENV" else arg_pairs(inst)
-            for name, value in pairs.items():
-                if value is not None and name in _INSECURE_ENV and _INSECURE_ENV[name](value):
-                    yield Finding(f"{inst.keyword} {name}={value} disables TLS verification",
-                                  _at(df, inst))
-    for _, inst in _runs(df):
-        cmds = shell.commands(inst.script)
-        reasons = [r for r in map(insecure_command, cmds) if r]
-        reasons += [r for r in [piped_download(cmds)] if r]
-        if _SSLVERIFY_OFF.search(inst.script):
-            reasons.append("a repository is configured with sslverify off")
-        for reason in dict.fromkeys(reasons):
-            yield Finding(f"RUN: {reason}", _at(df, inst))
+        target = inst.trigger if inst.keyword == "ONBUILD" and inst.trigger else inst
+        for reason in dict.fromkeys(_insecure_reasons(target)):
+            yield Finding(f"{target.keyword}: {reason}", _at(df, target))
+
+
+def _insecure_reasons(inst: Instruction) -> list[str]:
+    if inst.keyword in ("ENV", "ARG"):
+        pairs = env_pairs(inst) if inst.keyword == "ENV" else arg_pairs(inst)
+        return [f"{name}={value} disables TLS verification" for name, value in pairs.items()
+                if value is not None and name in _INSECURE_ENV and _INSECURE_ENV[name](value)]
+    if inst.keyword in ("COPY", "ADD"):
+        # A heredoc written into the image as a repository or apt configuration file.
+        return [r for h in inst.heredocs for r in _config_reasons(h.body)]
+    if inst.keyword != "RUN":
+        return []
+    cmds = shell.commands(inst.script)
+    reasons = [r for r in map(insecure_command, cmds) if r]
+    reasons += [r for r in (piped_download(cmds), substituted_download(inst.script)) if r]
+    return reasons + _config_reasons(inst.text)
 
 
 def _cache_mount(inst: Instruction, *targets: str) -> bool:
@@ -261,36 +339,76 @@ def _cache_mount(inst: Instruction, *targets: str) -> bool:
     return False
 
 
-def _stage_sets(df: Dockerfile, stage: Stage, name: str) -> bool:
+def _chain_sets(df: Dockerfile, stage: Stage, name: str) -> bool:
     return any(name in (env_pairs(i) if i.keyword == "ENV" else arg_pairs(i))
-               for i in stage.instructions if i.keyword in ("ENV", "ARG"))
+               for s in df.lineage(stage) for i in s.instructions if i.keyword in ("ENV", "ARG"))
+
+
+def _apt_problem(inst: Instruction, cmds: Sequence[shell.Command]) -> str | None:
+    if not any(shell.family(c) == "apt" and shell.is_index_update(c) for c in cmds):
+        return None
+    if shell.removes(cmds, "/var/lib/apt/lists") or _cache_mount(inst, "/var/lib/apt") or any(
+            shell.family(c) == "apt" and shell.verb(c) in ("dist-clean", "distclean")
+            for c in cmds):
+        return None
+    return "apt lists are not removed (rm -rf /var/lib/apt/lists/*)"
+
+
+def _apk_problem(inst: Instruction, cmds: Sequence[shell.Command]) -> str | None:
+    apk = [c for c in cmds if shell.family(c) == "apk"]
+    if not apk or shell.removes(cmds, "/var/cache/apk") or _cache_mount(
+            inst, "/var/cache/apk", "/etc/apk/cache"):
+        return None
+    if any(shell.is_install(c) and not c.has_flag("--no-cache") for c in apk):
+        return "apk add without --no-cache"
+    if any(shell.is_index_update(c) for c in apk):
+        # `apk add --no-cache` reads the index without keeping it; `apk update` keeps it.
+        return ("apk update keeps the package index in /var/cache/apk (drop it and use "
+                "apk add --no-cache)")
+    return None
+
+
+# The home-relative spellings of pip's cache, as `rm` is given them.
+_PIP_CACHES = ("/root/.cache", "~/.cache", "$HOME/.cache", "${HOME}/.cache")
+
+
+def _pip_problem(inst: Instruction, cmds: Sequence[shell.Command], stage: Stage,
+                 df: Dockerfile) -> str | None:
+    if not any(shell.family(c) == "pip" and shell.is_install(c) and
+               not c.has_flag("--no-cache-dir") for c in cmds):
+        return None
+    purged = any(shell.family(c) == "pip" and shell.pip_args(c)[:2] == ("cache", "purge")
+                 for c in cmds)
+    if purged or _cache_mount(inst, "/root/.cache") or shell.removes(cmds, *_PIP_CACHES) or \
+            _chain_sets(df, stage, "PIP_NO_CACHE_DIR"):
+        return None
+    return "pip install without --no-cache-dir"
+
+
+_RPM_CACHES = {"rpm": ("/var/cache/yum", "/var/cache/dnf", "/var/cache/tdnf"),
+               "zypper": ("/var/cache/zypp",)}
+
+
+def _rpm_problems(inst: Instruction, cmds: Sequence[shell.Command]) -> Iterator[str]:
+    for fam, caches in _RPM_CACHES.items():
+        used = [c for c in cmds if shell.family(c) == fam and
+                (shell.is_install(c) or shell.is_index_update(c))]
+        if not used:
+            continue
+        cleaned = any(shell.family(c) == fam and shell.verb(c) in ("clean", "cc")
+                      for c in cmds)
+        if not (cleaned or shell.removes(cmds, *caches) or _cache_mount(inst, *caches)):
+            first = used[0]
+            yield (f"{first.program} {shell.verb(first)} without "
+                   f"'{first.program} clean all'")
 
 
 def cache_problems(inst: Instruction, stage: Stage, df: Dockerfile) -> list[str]:
     """Package caches a RUN leaves in its layer."""
     cmds = shell.commands(inst.script)
-    out: list[str] = []
-    if any(shell.family(c) == "apt" and shell.is_index_update(c) for c in cmds) and not (
-            shell.removes(cmds, "/var/lib/apt/lists") or
-            _cache_mount(inst, "/var/lib/apt")):
-        out.append("apt lists are not removed (rm -rf /var/lib/apt/lists/*)")
-    if any(shell.family(c) == "apk" and shell.is_install(c) and not c.has_flag("--no-cache")
-           for c in cmds) and not (shell.removes(cmds, "/var/cache/apk") or
-                                   _cache_mount(inst, "/var/cache/apk", "/etc/apk/cache")):
-        out.append("apk add without --no-cache")
-    if any(shell.family(c) == "pip" and shell.is_install(c) and not c.has_flag("--no-cache-dir")
-           for c in cmds) and not (_cache_mount(inst, "/root/.cache") or
-                                   shell.removes(cmds, "/root/.cache") or
-                                   _stage_sets(df, stage, "PIP_NO_CACHE_DIR")):
-        out.append("pip install without --no-cache-dir")
-    for fam, names in (("rpm", ("yum", "dnf", "microdnf", "tdnf")), ("zypper", ("zypper",))):
-        installs = [c for c in cmds if shell.family(c) == fam and shell.is_install(c)]
-        cleaned = any(c.program in names and "clean" in c.args for c in cmds) or shell.removes(
-            cmds, "/var/cache/yum", "/var/cache/dnf", "/var/cache/zypp") or _cache_mount(
-            inst, "/var/cache/yum", "/var/cache/dnf", "/var/cache/zypp")
-        if installs and not cleaned:
-            out.append(f"{installs[0].program} install without '{installs[0].program} clean all'")
-    return out
+    found = [_apt_problem(inst, cmds), _apk_problem(inst, cmds),
+             _pip_problem(inst, cmds, stage, df), *_rpm_problems(inst, cmds)]
+    return [p for p in found if p]
 
 
 @check("dockerfile.package-cache-cleaned", title="Package caches are cleaned in the same RUN",

@@ -152,15 +152,20 @@ _BOOLEANS = frozenset({"", "true", "false", "yes", "no", "on", "off", "y", "n", 
                        "redacted", "placeholder"})
 _PLACEHOLDER = re.compile(r"<[^<>]*>|\{\{.*\}\}|(.)\1*|\*+")
 _SECRET_PATHS = ("/run/secrets/", "/var/run/secrets/")
+# A file path names where a credential is kept, not the credential itself
+# (GOOGLE_APPLICATION_CREDENTIALS=/var/secrets/key.json, JWT_PRIVATE_KEY=/keys/jwt.pem):
+# an absolute or home-relative path of two or more parts, or to a file with an extension.
+_FILE_PATH = re.compile(r"(?:~|\.{1,2})?(?:/[\w.@%+-]+){2,}/?"
+                        r"|(?:~|\.{1,2})?/[\w@%+-]+\.[A-Za-z]\w{0,7}")
 
 
 def _is_literal_secret(view: str) -> bool:
     """Whether a literal view is a value a credential could be (not a reference, switch,
-    placeholder or a path to a mounted secret)."""
+    placeholder or a path to a file that holds the secret)."""
     text = view.strip()
     if REF in text or text.lower() in _BOOLEANS or text.startswith(_SECRET_PATHS):
         return False
-    return _PLACEHOLDER.fullmatch(text) is None
+    return _PLACEHOLDER.fullmatch(text) is None and _FILE_PATH.fullmatch(text) is None
 
 
 # --- value detectors -------------------------------------------------------------------
