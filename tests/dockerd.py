@@ -268,3 +268,61 @@ def make_tls(directory: Path) -> dict[str, str]:
         subprocess.run(step, check=True, capture_output=True)
     os.chmod(key, 0o400)
     return {"tlscacert": ca, "tlscert": cert, "tlskey": key}
+
+
+def make_client_cert(tls_dir: Path, directory: Path) -> Path:
+    """A client certificate signed by :func:`make_tls`'s CA in ``tls_dir``, laid out as
+    ``DOCKER_CERT_PATH`` wants it (ca.pem, cert.pem, key.pem in ``directory``)."""
+    key, csr, cert = (str(directory / n) for n in ("key.pem", "client.csr", "cert.pem"))
+    ext = directory / "ext.cnf"
+    ext.write_text("extendedKeyUsage = clientAuth\n")
+    steps = [
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+         "-subj", "/CN=ctrsec test client"],
+        ["openssl", "x509", "-req", "-in", csr, "-CA", str(tls_dir / "ca.pem"), "-CAkey",
+         str(tls_dir / "ca-key.pem"), "-CAcreateserial", "-out", cert, "-days", "2",
+         "-extfile", str(ext)],
+    ]
+    for step in steps:
+        subprocess.run(step, check=True, capture_output=True)
+    shutil.copy(tls_dir / "ca.pem", directory / "ca.pem")
+    return directory
+
+
+_RELAY = """
+import socket, sys, threading
+path, port = sys.argv[1], int(sys.argv[2])
+server = socket.socket(socket.AF_UNIX)
+server.bind(path)
+server.listen(8)
+def pump(a, b):
+    try:
+        while data := a.recv(65536):
+            b.sendall(data)
+        b.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+while True:
+    conn, _ = server.accept()
+    up = socket.create_connection(("127.0.0.1", port))
+    threading.Thread(target=pump, args=(conn, up), daemon=True).start()
+    threading.Thread(target=pump, args=(up, conn), daemon=True).start()
+"""
+
+
+@contextmanager
+def namespace_port(daemon: Dockerd, port: int) -> Iterator[str]:
+    """The daemon's own loopback TCP port (in its network namespace) as a host loopback port,
+    bytes relayed as they are (TLS included). Yields ``tcp://127.0.0.1:PORT``."""
+    path = daemon.root / f"relay-{port}.sock"
+    relay = subprocess.Popen(["nsenter", f"--net=/proc/{daemon.pid}/ns/net", "python3", "-c",
+                              _RELAY, str(path), str(port)])
+    try:
+        deadline = time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with tcp_forward(path) as url:
+            yield url
+    finally:
+        relay.kill()
+        relay.wait(10)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +25,9 @@ from dockerd import (
     Options,
     authz_plugin,
     can_run_dockerd,
+    make_client_cert,
     make_tls,
+    namespace_port,
     start_dockerd,
     tcp_forward,
 )
@@ -93,7 +96,7 @@ def bad() -> Iterator[Dockerd]:
         "icc": True, "log-level": "debug", "iptables": False,
         "insecure-registries": ["registry.example:5000", "10.20.0.0/16"],
         "experimental": True, "live-restore": False, "userland-proxy": True,
-    }, Options(flags=(f"--host={BAD_TCP}",)))
+    }, Options(flags=(f"--host={BAD_TCP}",), bridge=True))
     daemon.socket.chmod(0o666)
     daemon.config_path.chmod(0o666)
     os.chown(daemon.config_path, 1, 1)
@@ -132,9 +135,19 @@ def test_the_local_dockerd_is_found_by_its_socket(good: Dockerd) -> None:
     assert daemon.default_bridge["Options"]["com.docker.network.bridge.enable_icc"] == "false"
 
 
-def test_without_a_bridge_the_configuration_answers_icc(bad: Dockerd) -> None:
-    daemon = load(bad.url)
-    assert daemon.default_bridge is None
+def test_without_a_default_bridge_icc_has_nothing_to_restrict() -> None:
+    """``--bridge=none``: icc governs the default bridge only, and there is none."""
+    daemon = start_dockerd({"icc": True})
+    try:
+        model = load(daemon.url)
+        assert model.default_bridge is None and model.networks_listed
+        assert verdict("daemon.icc-disabled", model).outcome == "passed"
+    finally:
+        daemon.stop()
+
+
+def test_the_configuration_answers_icc_when_networks_cannot_be_listed(bad: Dockerd) -> None:
+    daemon = replace(load(bad.url), default_bridge=None, networks_listed=False)
     (finding,) = verdict("daemon.icc-disabled", daemon).findings
     assert "set by daemon.json" in finding.message
 
@@ -237,3 +250,28 @@ def test_bundled_daemon_checks_end_to_end(pytester: pytest.Pytester, good: Docke
     assert {r["target"] for r in rows} == {f"daemon:{good.url}"}
     assert {r["outcome"] for r in rows} == {"passed"}, run.stdout[-2000:]
     assert run.returncode == 0
+
+
+def test_remote_daemon_over_tls_is_reached_with_the_clients_certificates(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DOCKER_TLS_VERIFY and DOCKER_CERT_PATH apply as with the docker CLI; over TLS from afar
+    tls-on-tcp cannot see whether client certificates are required, and says so."""
+    from registry import free_port
+
+    server, client = tmp_path / "server", tmp_path / "client"
+    server.mkdir()
+    client.mkdir()
+    port = free_port()
+    daemon = start_dockerd({"tlsverify": True, **make_tls(server)},
+                           Options(flags=(f"--host=tcp://127.0.0.1:{port}",)))
+    try:
+        monkeypatch.setenv("DOCKER_TLS_VERIFY", "1")
+        monkeypatch.setenv("DOCKER_CERT_PATH", str(make_client_cert(server, client)))
+        with namespace_port(daemon, port) as url:
+            model = load(url)
+        assert model.endpoint_tls and not model.local
+        result = verdict("daemon.tls-on-tcp", model)
+        assert result.outcome == "skipped" and "over TLS" in result.reason
+        assert verdict("daemon.live-restore", model).outcome == "failed"  # engine-reported
+    finally:
+        daemon.stop()

@@ -32,6 +32,8 @@ def icc_disabled(daemon: Daemon) -> Iterator[Finding]:
             yield Finding("containers on the default bridge network can reach each other "
                           "(enable_icc is true)", daemon.config_location("icc"))
         return
+    if daemon.networks_listed:
+        return  # no default bridge (--bridge=none): icc has no network to apply to
     icc = daemon.setting("icc", True)
     if icc.value is not False:
         yield Finding(f"inter-container communication is enabled ({icc})", icc.location)
@@ -83,10 +85,15 @@ def no_insecure_registries(daemon: Daemon) -> Iterator[Finding]:
        remediation="listen on the unix socket only, or set tlsverify with tlscacert, tlscert "
                    "and tlskey so only clients with a trusted certificate connect")
 def tls_on_tcp(daemon: Daemon) -> Iterator[Finding]:
-    if daemon.endpoint.startswith(("tcp://", "http://")):
+    over_tcp = daemon.endpoint.startswith(("tcp://", "http://", "https://"))
+    if over_tcp and not daemon.endpoint_tls:
         yield Finding(f"the engine answered these checks over plain TCP at {daemon.endpoint}, "
                       "without TLS")
         return
+    if over_tcp and not daemon.local:
+        raise CannotEvaluate(f"the engine answered over TLS at {daemon.endpoint}; whether it "
+                             "also verifies client certificates (tlsverify) shows only on its "
+                             "host")
     hosts = daemon.setting("hosts", [])
     tcp = [h for h in hosts.value or () if not h.startswith(_NOT_TCP_SCHEMES)]
     if not tcp or daemon.setting("tlsverify", False).value is True:

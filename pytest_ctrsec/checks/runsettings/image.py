@@ -11,13 +11,16 @@ from ...runsettings.imageref import ImageRef, parse_image_ref
 from ...runsettings.model import RunSettings
 from ._register import runsettings_check, who
 
-
 _IMAGE_ID = re.compile(r"(?:sha256:)?([0-9a-f]{12,64})")
 
 
 def _ref(s: RunSettings) -> ImageRef:
     if not s.image_ref:
         raise CannotEvaluate(f"{who(s)} names no image (it is built from `build:`); pinning "
+                             f"applies to the Dockerfile's FROM (dockerfile.base-image-pinned)")
+    if s.image_built:
+        raise CannotEvaluate(f"{who(s)} only builds its image (pull_policy: build), so "
+                             f"{s.image_ref} names the local build, never pulled; pinning "
                              f"applies to the Dockerfile's FROM (dockerfile.base-image-pinned)")
     return parse_image_ref(s.image_ref)
 

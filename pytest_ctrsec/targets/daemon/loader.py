@@ -16,7 +16,7 @@ import stat
 from typing import Any
 
 from ...engine import endpoint as engine_endpoint
-from ...engine import get_client
+from ...engine import get_client, uses_tls
 from ...errors import ConfigError, ParseError, TargetUnavailable
 from .. import Target
 from . import flags as dockerd_flags
@@ -53,15 +53,17 @@ def load_daemon(url: str | None = None, config_path: str | None = None) -> Daemo
         reason = "no daemon.json path: give --ctrsec-daemon-json"
     hosts = list(flags.get("hosts") or ()) + list((config or {}).get("hosts") or ())
     sockets = _socket_stats(socket_path, hosts)
+    bridge, networks_listed = _default_bridge(client)
     return Daemon(
-        endpoint=where, info=info, version=version, default_bridge=_default_bridge(client),
+        endpoint=where, info=info, version=version, default_bridge=bridge,
+        networks_listed=networks_listed,
         pid=pid, cmdline=cmdline, cmdline_reason=cmd_reason, flags=flags,
         config_path=path, config=config, config_missing=missing, config_reason=reason,
         config_lines=lines, config_stat=file_stat(path) if path else None,
         sockets=sockets,
         sockets_reason="" if sockets else _no_socket(socket_path, where),
         content_trust=os.environ.get("DOCKER_CONTENT_TRUST"),
-        label="local" if url is None else url,
+        label="local" if url is None else url, endpoint_tls=uses_tls(client),
     )
 
 
@@ -118,16 +120,17 @@ def key_lines(text: str, keys: Any) -> dict[str, int]:
     return out
 
 
-def _default_bridge(client: Any) -> dict[str, Any] | None:
-    """The default bridge network (absent when dockerd runs with ``--bridge=none``)."""
+def _default_bridge(client: Any) -> tuple[dict[str, Any] | None, bool]:
+    """(the default bridge network, whether the networks could be listed); there is none
+    when dockerd runs with ``--bridge=none``."""
     try:
         networks = client.api.networks(filters={"driver": "bridge"})
     except Exception:  # an old or restricted engine: the config answers instead
-        return None
+        return None, False
     for net in networks:
         if (net.get("Options") or {}).get("com.docker.network.bridge.default_bridge") == "true":
-            return dict(net)
-    return None
+            return dict(net), True
+    return None, True
 
 
 def _socket_stats(socket_path: str | None, hosts: list[str]) -> tuple[FileStat, ...]:

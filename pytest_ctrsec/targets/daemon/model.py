@@ -56,6 +56,7 @@ class Daemon:
     info: Mapping[str, Any]
     version: Mapping[str, Any]
     default_bridge: Mapping[str, Any] | None = None  # the default bridge network's inspect
+    networks_listed: bool = False  # the engine listed its networks (so a missing bridge is real)
     pid: int | None = None
     cmdline: tuple[str, ...] | None = None
     cmdline_reason: str = ""  # why the command line is not known
@@ -70,6 +71,7 @@ class Daemon:
     sockets_reason: str = ""
     content_trust: str | None = None  # DOCKER_CONTENT_TRUST of the process running the checks
     label: str = "local"  # "local" for the default engine, else the URL given
+    endpoint_tls: bool = False  # these checks reached the engine over TLS
 
     @property
     def target_name(self) -> str:
