@@ -18,6 +18,7 @@ import signal
 import socket
 import socketserver
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -289,25 +290,17 @@ def make_client_cert(tls_dir: Path, directory: Path) -> Path:
     return directory
 
 
-_RELAY = """
-import socket, sys, threading
-path, port = sys.argv[1], int(sys.argv[2])
-server = socket.socket(socket.AF_UNIX)
-server.bind(path)
-server.listen(8)
-def pump(a, b):
-    try:
-        while data := a.recv(65536):
-            b.sendall(data)
-        b.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-while True:
-    conn, _ = server.accept()
-    up = socket.create_connection(("127.0.0.1", port))
-    threading.Thread(target=pump, args=(conn, up), daemon=True).start()
-    threading.Thread(target=pump, args=(up, conn), daemon=True).start()
-"""
+def unix_to_tcp(path: str, port: int) -> None:
+    """Serve forever: each connection to the unix socket ``path`` relayed to loopback
+    ``port`` (run inside a daemon's network namespace by :func:`namespace_port`)."""
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
+        server.listen(8)
+        while True:
+            conn, _ = server.accept()
+            upstream = socket.create_connection(("127.0.0.1", port))
+            for src, dst in ((conn, upstream), (upstream, conn)):
+                threading.Thread(target=_pump, args=(src, dst), daemon=True).start()
 
 
 @contextmanager
@@ -315,8 +308,10 @@ def namespace_port(daemon: Dockerd, port: int) -> Iterator[str]:
     """The daemon's own loopback TCP port (in its network namespace) as a host loopback port,
     bytes relayed as they are (TLS included). Yields ``tcp://127.0.0.1:PORT``."""
     path = daemon.root / f"relay-{port}.sock"
-    relay = subprocess.Popen(["nsenter", f"--net=/proc/{daemon.pid}/ns/net", "python3", "-c",
-                              _RELAY, str(path), str(port)])
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import dockerd; "
+            "dockerd.unix_to_tcp(sys.argv[1], int(sys.argv[2]))")
+    relay = subprocess.Popen(["nsenter", f"--net=/proc/{daemon.pid}/ns/net", sys.executable,
+                              "-c", code, str(path), str(port)])
     try:
         deadline = time.monotonic() + 10
         while not path.exists() and time.monotonic() < deadline:
