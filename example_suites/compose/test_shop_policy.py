@@ -3,6 +3,15 @@
 Run it with the bundled checks:
 
     pytest example_suites/compose --ctrsec-compose=example_suites/compose/compose.yaml
+
+What to expect (exit code 1): web passes every bundled check; worker and db still need work and
+fail several on purpose (worker: the Docker socket, SYS_ADMIN, a literal API token, no memory
+limit; db: a port on every interface; both: capabilities, read-only root, digest pins, log
+rotation, CPU and PIDs limits), and compose.no-hardcoded-secrets finds the token and the
+password in .env. The checks that need an image's USER or HEALTHCHECK skip for worker and db:
+their images are not in the local engine. Of the tests below, two pass and two fail on purpose
+(db publishes a port; worker mounts the Docker socket). With --ctrsec-compose-profile=debug the
+admin service joins and test_debug_tools_stay_behind_a_profile fails too.
 """
 
 from pytest_ctrsec.assertions import assert_check
