@@ -251,14 +251,51 @@ def insecure_command(cmd: shell.Command) -> str | None:
     return None
 
 
+# Options naming an inline program or a module: the interpreter then reads its standard
+# input as data (`curl API | python3 -c "import json..."`), not as the program to run.
+_INLINE_PROGRAM = {"shell": ("c",), "python": ("c", "m"), "perl": ("e", "E"),
+                   "ruby": ("e",), "node": ("e", "p", "-eval", "-print")}
+_OPTION_VALUES = frozenset({"-o", "+o", "-W", "-X", "-r", "--require"})
+_STDIN = ("-", "/dev/stdin", "/proc/self/fd/0")
+
+
+def _interpreter(program: str) -> str | None:
+    if program in shell._POSIX_SHELLS:
+        return "shell"
+    if re.fullmatch(r"python[0-9.]*", program):
+        return "python"
+    return program if program in ("perl", "ruby", "node") else None
+
+
+def runs_stdin(cmd: shell.Command) -> bool:
+    """Whether an interpreter runs the program it reads on standard input (``sh``,
+    ``sh -s -- -y``, ``python3 -``), rather than an inline program or a script file."""
+    kind = _interpreter(cmd.program)
+    if kind is None:
+        return False
+    args = iter(cmd.args)
+    for arg in args:
+        if arg == "--" or arg in _STDIN or not arg.startswith(("-", "+")):
+            return arg in _STDIN or (arg == "--" and kind == "shell") or (
+                kind == "shell" and cmd.has_flag("-s"))
+        if arg in _OPTION_VALUES:
+            next(args, None)
+        elif not arg.startswith("--") and any(o in arg[1:] for o in _INLINE_PROGRAM[kind]
+                                              if len(o) == 1):
+            return False
+        elif arg[1:] in _INLINE_PROGRAM[kind]:
+            return False
+    return True
+
+
 def piped_download(cmds: Sequence[shell.Command]) -> str | None:
-    """A download whose output is piped into an interpreter, directly or through filters
-    (``curl URL | gunzip | bash``)."""
+    """A download whose output is piped into an interpreter that runs it, directly or
+    through filters (``curl URL | gunzip | bash``)."""
     for i, here in enumerate(cmds):
         if not (here.piped and here.program in ("curl", "wget")):
             continue
         for after in cmds[i + 1:]:
-            if after.program in shell._SHELLS:
+            if runs_stdin(after):
                 return f"{here.program} output is piped into {after.program}"
             if not after.piped:
                 break
