@@ -164,7 +164,52 @@ def test_user_resolved_through_passwd(tmp_path: Path) -> None:
     path = tmp_path / "u.tar"
     path.write_bytes(docker_archive(layers, config=config_for(layers, User="boss")))
     assert _messages("image.user-not-root", open_image(f"docker-archive:{path}")) == [
-        "the image runs as root (USER boss)"]
+        "the image runs as root (USER boss: boss is uid 0 in /etc/passwd)"]
+
+
+def _archive(tmp_path: Path, files: list[M], **conf: object) -> Image:
+    layers = [layer(files)]
+    path = tmp_path / "a.tar"
+    path.write_bytes(docker_archive(layers, config=config_for(layers, **conf)))
+    return open_image(f"docker-archive:{path}")
+
+
+@pytest.mark.parametrize("user", ["ghost", "ghost:1000", "app:ghost"])
+def test_user_name_missing_from_passwd_cannot_be_evaluated(tmp_path: Path, user: str) -> None:
+    passwd = M("etc/passwd", data=b"root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n")
+    image = _archive(tmp_path, [M("etc", "dir"), passwd], User=user)
+    verdict = registry()["image.user-not-root"].evaluate(image)
+    if user.startswith("ghost"):
+        # The engine refuses to start it ("unable to find user ghost"): no uid to judge.
+        assert verdict.outcome == "skipped"
+        assert "ghost is not in the image's /etc/passwd" in verdict.reason
+    else:
+        assert verdict.outcome == "passed"  # uid 1000; groups are not users
+
+
+def test_tools_are_shown_where_they_really_are(tmp_path: Path) -> None:
+    """usrmerge: /bin and /sbin link to /usr; a busybox applet is a link to busybox."""
+    files = [M("usr", "dir"), M("usr/bin", "dir"), M("usr/sbin", "dir"),
+             M("bin", "symlink", link="usr/bin"), M("sbin", "symlink", link="usr/sbin"),
+             M("usr/bin/sudo", data=b"\x7fELF", mode=0o4755),
+             M("usr/sbin/sshd", data=b"\x7fELF", mode=0o755),
+             M("usr/bin/busybox", data=b"\x7fELF", mode=0o755),
+             M("usr/bin/wget", "symlink", link="busybox")]
+    image = _archive(tmp_path, files)
+    assert _messages("image.no-sudo", image) == [
+        "the sudo binary is installed at /usr/bin/sudo"]
+    assert _messages("image.no-sshd", image) == ["an SSH server is installed at /usr/sbin/sshd"]
+    assert _messages("image.minimal-tooling", image) == [
+        "wget is installed at /usr/bin/wget -> busybox"]
+
+
+def test_a_reproducible_build_date_is_no_age(tmp_path: Path) -> None:
+    layers = [layer([M("app", data=b"x")])]
+    conf = config_for(layers).replace(b"2026-01-01T00:00:00Z", b"1970-01-01T00:00:00Z")
+    path = tmp_path / "epoch.tar"
+    path.write_bytes(docker_archive(layers, config=conf))
+    verdict = registry()["image.recently-built"].evaluate(open_image(f"docker-archive:{path}"))
+    assert verdict.outcome == "skipped" and "1970-01-01" in verdict.reason
 
 
 @pytest.mark.parametrize("which", ["bad", "good"])

@@ -17,6 +17,7 @@ from ..detect.secrets import scan_pair
 from ..errors import CannotEvaluate
 from ..findings import Finding
 from ..runsettings.imageref import parse_image_ref
+from ..runsettings.inspect import needs_passwd
 from ..targets.image.fsindex import glob_regex
 from ..targets.image.history import Step, steps
 from ..targets.image.model import Image
@@ -40,9 +41,17 @@ def _shown(path: str) -> str:
        model="image", refs=("CIS 4.1", "CIS-DI-0001"),
        remediation="Create an unprivileged user in the image and set `USER <uid>`.")
 def user_not_root(image: Image) -> Iterator[Finding]:
-    user = image.config.user
-    if is_root_user(user, image.users()):
+    user = image.config.user.strip()
+    users = image.users()
+    name = user.partition(":")[0].strip()
+    if needs_passwd(user) and name not in users:
+        raise CannotEvaluate(f"USER {user}: {name} is not in the image's /etc/passwd, so its "
+                             f"uid is unknown (the engine cannot start the image as it); "
+                             f"use a numeric UID")
+    if is_root_user(user, users):
         how = f"USER {user}" if user else "no USER"
+        if needs_passwd(user):
+            how += f": {name} is uid 0 in /etc/passwd"
         yield Finding(f"the image runs as root ({how})")
 
 
@@ -166,14 +175,22 @@ def no_secret_files(image: Image, allow: Sequence[str] = DEFAULT_SECRET_ALLOW,
                           extra={"path": _shown(path)})
 
 
-def _binaries(image: Image, names: Iterable[str], dirs: Sequence[str]) -> Iterator[str]:
-    """Paths of ``names`` that exist as files (symlinks followed) in ``dirs``."""
+def _binaries(image: Image, names: Iterable[str],
+              dirs: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """Where ``names`` exist as files (symlinks followed) in ``dirs``, each once: the path
+    with its folder's links resolved (``/bin/sudo`` is ``/usr/bin/sudo`` under usrmerge),
+    and `` -> target`` when the name itself is a link (a busybox applet)."""
     for name in names:
         for folder in dirs:
-            path = posixpath.join(folder.strip("/"), name)
+            real = image.fs.resolve(folder.strip("/"))
+            if real is None or not real[1].is_dir:
+                continue
+            path = posixpath.join(real[0], name) if real[0] else name
             entry = image.fs.stat(path)
             if entry is not None and entry.is_file:
-                yield path
+                link = image.fs.lstat(path)
+                yield name, _shown(path) + (f" -> {link.linkname}" if link and link.is_symlink
+                                            else "")
                 break
 
 
@@ -185,8 +202,8 @@ def no_sudo(image: Image) -> Iterator[Finding]:
         if step.keyword == "RUN" and any(
                 "sudo" in c.wrappers or c.program == "sudo" for c in shell.commands(step.text)):
             yield Finding(f"history step {step.number} runs sudo: {step.short}")
-    for path in _binaries(image, ("sudo",), BIN_DIRS):
-        yield Finding(f"the sudo binary is installed at {_shown(path)}")
+    for _, path in _binaries(image, ("sudo",), BIN_DIRS):
+        yield Finding(f"the sudo binary is installed at {path}")
 
 
 SENSITIVE_VOLUMES = ("/sys", "/dev", "/proc")
@@ -319,9 +336,8 @@ DEFAULT_TOOLS = ("apt", "apt-get", "dpkg", "apk", "yum", "dnf", "microdnf", "rpm
 def minimal_tooling(image: Image, tools: Sequence[str] = DEFAULT_TOOLS) -> Iterator[Finding]:
     path_var = image.config.env_map.get("PATH") or DEFAULT_PATH
     dirs = [d for d in dict.fromkeys(path_var.split(":")) if d.startswith("/")]
-    for path in _binaries(image, tools, dirs):
-        yield Finding(f"{posixpath.basename(path)} is installed at {_shown(path)}",
-                      extra={"path": _shown(path)})
+    for tool, path in _binaries(image, tools, dirs):
+        yield Finding(f"{tool} is installed at {path}", extra={"path": path.split(" -> ")[0]})
 
 
 @check("image.no-world-writable", title="No world-writable files or directories",
@@ -346,8 +362,8 @@ def no_world_writable(image: Image) -> Iterator[Finding]:
        refs=("CIS 5.7", "CKV_DOCKER_1"),
        remediation="Remove the SSH server; use `docker exec` or the orchestrator for access.")
 def no_sshd(image: Image) -> Iterator[Finding]:
-    for path in _binaries(image, ("sshd", "dropbear"), BIN_DIRS):
-        yield Finding(f"an SSH server is installed at {_shown(path)}")
+    for _, path in _binaries(image, ("sshd", "dropbear"), BIN_DIRS):
+        yield Finding(f"an SSH server is installed at {path}")
     for port in image.config.exposed_ports:
         if port.split("/")[0] == "22" and port.partition("/")[2] in ("", "tcp"):
             yield Finding(f"the image exposes the SSH port ({port})")
@@ -359,8 +375,11 @@ def no_sshd(image: Image) -> Iterator[Finding]:
 def recently_built(image: Image, max_age_days: int = 90,
                    now: dt.datetime | None = None) -> Iterator[Finding]:
     created = _parse_time(image.config.created)
-    if created is None or created.year <= 1970:
-        raise CannotEvaluate("the image records no creation time (reproducible build?)")
+    if created is None:
+        raise CannotEvaluate("the image records no creation time, so its age is unknown")
+    if created.year <= 1970:
+        raise CannotEvaluate(f"the image's creation time is {created.date()}, a fixed date "
+                             f"of a reproducible build, so its age is unknown")
     age = ((now or dt.datetime.now(dt.timezone.utc)) - created).days
     if age > max_age_days:
         yield Finding(f"the image was built {age} days ago ({created.date()}), more than "
