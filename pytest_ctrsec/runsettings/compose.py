@@ -17,7 +17,6 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SchemaError
@@ -71,6 +70,7 @@ def _build(service: ComposeService, project: ComposeProject | None,
     restart, retries, restart_key = _restart(conf)
     image_ref = _str(conf.get("image"))
     user = _str(conf.get("user")) or None  # "" (e.g. an unset ${UID}) means the image's
+    user_unset = _unset_user(service.raw.get("user"), user)
     health, disabled = _healthcheck(conf.get("healthcheck"))
     # The image is only asked about what the service leaves to it, or a user name to resolve.
     inherits = user is None or health is None or needs_passwd(user)
@@ -79,12 +79,14 @@ def _build(service: ComposeService, project: ComposeProject | None,
             needs_passwd(user if user is not None else facts.user):
         facts = replace(facts, passwd=LazyPasswd(facts.ref, lookups[1]))
     logging = _dig(conf, "logging")
-    env, env_locations = _environment(service.raw.get("environment", conf.get("environment")),
+    env, env_locations = _environment(service.raw.get("environment"),
                                       service.locate("environment"))
+    _add_env_files(env, env_locations, conf, project)
     locations = _key_locations(service, mem_key, pids_key, cpu_key, restart_key)
     locations.update(env_locations)
     return RunSettings(
-        name=service.name, image_ref=image_ref, image=facts, user=user,
+        name=service.name, image_ref=image_ref, image=facts, user=user, user_unset=user_unset,
+        image_built="build" in conf and str(conf.get("pull_policy") or "") == "build",
         privileged=parse_bool(conf.get("privileged")),
         cap_add=_strs(conf.get("cap_add")), cap_drop=_strs(conf.get("cap_drop")),
         security_opt=_strs(conf.get("security_opt")),
@@ -203,6 +205,41 @@ def _environment(env: Any, where: Location
     return values, locations
 
 
+def _unset_user(raw: Any, user: str | None) -> str | None:
+    """``user:`` as written when it refers to variables that are not set here, so that its
+    user part came out empty (``"${UID}:${GID}"`` -> ``":"``): the deployment supplies them,
+    and the effective user is unknown."""
+    if not isinstance(raw, str) or "$" not in raw.replace("$$", ""):
+        return None
+    return raw if not (user or "").partition(":")[0].strip() else None
+
+
+def _add_env_files(env: dict[str, str | None], locations: dict[str, Location],
+                   conf: Mapping[str, Any], project: ComposeProject | None) -> None:
+    """Variables an ``env_file`` gives (and ``environment`` does not override), as written
+    in that file, so a ``${VAR}`` there stays a reference; where the file is not known, the
+    loaded value is taken literally (``$`` escaped)."""
+    loaded = conf.get("environment")
+    if not conf.get("env_file") or not isinstance(loaded, dict):
+        return
+    given = [(str(k), v, _at(loaded, k, Location("", 0))) for k, v in loaded.items()
+             if str(k) not in env and v is not None]
+    files = {where.path for _, _, where in given if where.line}
+    written = _env_file_texts(project, files) if project is not None and files else {}
+    for name, value, where in given:
+        text = written.get((where.path, where.line or 0, name))
+        env[name] = text if text is not None else str(value).replace("$", "$$")
+        if where.line:
+            locations[f"environment.{name}"] = where
+
+
+def _env_file_texts(project: ComposeProject,
+                    files: set[str]) -> dict[tuple[str, int, str], str]:
+    """What each line of the env ``files`` says before expansion, by (file, line, name)."""
+    return {(s.location.path, s.location.line or 0, s.key): s.value
+            for s in project.strings if s.location.path in files}
+
+
 def _at(node: Any, key: str | int, default: Location) -> Location:
     """Where entry ``key`` of a located YAML node (the loader's ``YMap``/``YSeq``) was
     written, else ``default``."""
@@ -287,11 +324,35 @@ def _mounts(specs: Any, service: ComposeService,
     where = service.locate("volumes")
     base = str(project.project_dir) if project is not None else None
     volumes = project.volumes if project is not None else {}
+    homes = _home_sources(service.raw.get("volumes"), len(specs or ()))
     out = []
     for index, spec in enumerate(specs or ()):
         mount = _long_mount(spec) if isinstance(spec, dict) else _short_mount(str(spec))
+        if index in homes:
+            mount = replace(mount, source=_as_home(mount.source))
         out.append(_resolve(mount, base, volumes, _at(specs, index, where)))
     return tuple(out)
+
+
+def _home_sources(raw: Any, count: int) -> set[int]:
+    """Indexes of volumes whose source is written from ``~`` (the loader has expanded it
+    with the home of whoever runs the checks, which says nothing of the deploying user's)."""
+    if not isinstance(raw, list) or len(raw) != count:
+        return set()
+    out = set()
+    for index, spec in enumerate(raw):
+        source = spec.get("source") if isinstance(spec, dict) else spec
+        if isinstance(source, str) and source.startswith("~"):
+            out.add(index)
+    return out
+
+
+def _as_home(source: str | None) -> str | None:
+    """An expanded ``~`` path written back from ``~``."""
+    home = posixpath.expanduser("~")
+    if source and home != "/" and (source == home or source.startswith(home + "/")):
+        return "~" + source[len(home):]
+    return source
 
 
 def _long_mount(spec: Mapping[str, Any]) -> Mount:
@@ -320,15 +381,12 @@ def _resolve(mount: Mount, base: str | None, volumes: Mapping[str, Mapping[str, 
              where: Location) -> Mount:
     source = mount.source
     device = None
-    if mount.type == "bind" and source:
-        if source.startswith("~"):
-            source = str(Path(source).expanduser())
-        elif not source.startswith("/") and base:
-            source = posixpath.normpath(posixpath.join(base, source))
+    if mount.type == "bind" and source and not source.startswith(("/", "~")) and base:
+        source = posixpath.normpath(posixpath.join(base, source))
     elif mount.type == "volume" and source:
         device = _bind_device(volumes.get(source))
     return Mount(mount.type, mount.target, source, mount.read_only, mount.propagation,
-                 device, mount.location or where)
+                 device, mount.location or where, base)
 
 
 def _bind_device(volume: Mapping[str, Any] | None) -> str | None:

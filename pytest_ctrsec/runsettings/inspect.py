@@ -74,8 +74,14 @@ def security_opt(host: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(opts)
 
 
+# Compose labels the containers it creates with the project's folder.
+COMPOSE_WORKING_DIR = "com.docker.compose.project.working_dir"
+
+
 def mounts(data: Mapping[str, Any], volume_devices: Mapping[str, str]) -> tuple[Mount, ...]:
     """Binds, volumes and tmpfs mounts; a named volume's ``source`` is its name."""
+    labels = (data.get("Config") or {}).get("Labels") or {}
+    project = str(labels.get(COMPOSE_WORKING_DIR) or "") or None
     out = []
     for m in data.get("Mounts") or ():
         kind = m.get("Type") or "bind"
@@ -84,7 +90,8 @@ def mounts(data: Mapping[str, Any], volume_devices: Mapping[str, str]) -> tuple[
         out.append(Mount(type=kind, target=m.get("Destination", ""), source=source,
                          read_only=not m.get("RW", True),
                          propagation=m.get("Propagation") or None,
-                         bind_device=volume_devices.get(name) if kind == "volume" else None))
+                         bind_device=volume_devices.get(name) if kind == "volume" else None,
+                         project_dir=project))
     # ``--tmpfs`` mounts are listed only in HostConfig.Tmpfs, not in Mounts.
     for target, opts in ((data.get("HostConfig") or {}).get("Tmpfs") or {}).items():
         out.append(Mount(type="tmpfs", target=target, read_only="ro" in opts.split(",")))

@@ -11,7 +11,9 @@ from ..findings import Location
 @dataclass(frozen=True)
 class Mount:
     """A bind, volume or tmpfs mount. ``source`` is an absolute host path for binds (after
-    Compose's relative-path and ``~`` resolution), a volume name for volumes, else ``None``."""
+    Compose's relative-path resolution; a Compose ``~`` path keeps its ``~``: it names the
+    deploying user's home, not the home of whoever runs the checks), a volume name for
+    volumes, else ``None``."""
 
     type: str  # "bind", "volume", "tmpfs", "npipe", "image", "cluster"
     target: str
@@ -21,6 +23,10 @@ class Mount:
     # For a named volume that is really a bind (driver_opts type=none + o=bind + device=/path).
     bind_device: str | None = None
     location: Location | None = None
+    # The folder of the Compose project the bind belongs to (Compose: the project directory;
+    # a container: its com.docker.compose.project.working_dir label), so a bind of the
+    # project's own files is told from a bind of the host's.
+    project_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,12 @@ class RunSettings:
     image: ImageFacts | None = None
     image_id: str | None = None  # containers: the id (sha256:...) of the image they run
     user: str | None = None
+    # Compose: ``user:`` as written when its variables are not set here, so the effective
+    # user is unknown (``"${UID}:${GID}"`` reads ``":"`` without them).
+    user_unset: str | None = None
+    # Compose: the image is only ever built here (``build:`` with ``pull_policy: build``), so
+    # its reference names the local build, not something pulled.
+    image_built: bool = False
     privileged: bool = False
     cap_add: tuple[str, ...] = ()
     cap_drop: tuple[str, ...] = ()

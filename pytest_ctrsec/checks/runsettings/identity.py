@@ -62,6 +62,11 @@ def is_root_user(user: str, passwd: Mapping[str, int] | None = None) -> bool:
                 "`--user 1000:1000`, or add a non-root USER to the image.")
 def user_not_root(s: RunSettings) -> Iterator[Finding]:
     passwd = s.image.passwd if s.image else None
+    if s.user_unset is not None:
+        raise CannotEvaluate(
+            f"{who(s)} sets user: {s.user_unset!r} from variables that are not set here, so "
+            f"the effective user is unknown; give them (environment, .env or "
+            f"--ctrsec-compose-env-file) to check it")
     if s.user is not None:
         if is_root_user(s.user, passwd):
             shown = spell(s, f'user: "{s.user}"', f'user "{s.user}"')
@@ -152,6 +157,11 @@ def seccomp_enabled(s: RunSettings) -> Iterator[Finding]:
                           f"remove it or use a custom profile", s.locate("security_opt"))
 
 
+# SELinux process types that run unconfined: the super-privileged container type and the
+# unconfined domain (``label=type:spc_t``).
+_UNCONFINED_TYPES = frozenset({"type:spc_t", "type:unconfined_t"})
+
+
 @runsettings_check(
     "mac-profile-confined", title="AppArmor/SELinux confinement not disabled",
     severity="medium", refs=("CIS 5.2", "CIS 5.3", "CL-0009"),
@@ -159,9 +169,12 @@ def seccomp_enabled(s: RunSettings) -> Iterator[Finding]:
                 "the default AppArmor profile or SELinux labels.")
 def mac_profile_confined(s: RunSettings) -> Iterator[Finding]:
     for name, arg in security_opts(s):
-        if (name, arg.lower()) in (("apparmor", "unconfined"), ("label", "disable")):
+        value = arg.lower()
+        if (name, value) in (("apparmor", "unconfined"), ("label", "disable")) or \
+                (name == "label" and value.replace("=", ":") in _UNCONFINED_TYPES):
             yield Finding(f"{who(s)} turns off mandatory access control "
-                          f"(security_opt {name}:{arg}); remove it", s.locate("security_opt"))
+                          f"({spell(s, 'security_opt', '--security-opt')} {name}:{arg}); "
+                          f"remove it", s.locate("security_opt"))
     profile = s.apparmor_profile
     if profile == "unconfined" or (profile == "" and s.apparmor_active):
         yield Finding(f"{who(s)} runs without an AppArmor profile although the host enforces "

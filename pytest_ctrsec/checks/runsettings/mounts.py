@@ -28,11 +28,23 @@ SYSTEM_DIRS = ("/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "
                "/sbin", "/proc", "/sys", "/usr", "/root", "/var/lib/docker",
                "/var/lib/containerd")
 CREDENTIAL_DIRS = frozenset({".ssh", ".aws", ".kube", ".docker", ".gnupg"})
+# The host's service manager and system bus: a root process that reaches their sockets can
+# start any command on the host, read-only mount or not.
+CONTROL_DIRS = ("/run/dbus", "/run/systemd/private")
+_CONTROL = "the host's system bus or service manager sockets"
+_CONTROL_EXACT = frozenset({"/run/systemd"})
 _HOME = re.compile(r"/home(?:/[^/]+)?")
-# Harmless binds of sensitive trees: pseudo-devices, and time zone and CA data read-only.
+# A Compose ``~`` path (the deploying user's home) is judged as this home.
+_DEPLOY_HOME = "/home/~"
+# Harmless binds of sensitive trees: pseudo-devices, and time zone, CA and OS release data
+# read-only.
 _HARMLESS = frozenset({"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"})
 _HARMLESS_RO = ("/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo", "/etc/ssl/certs",
-                "/etc/ca-certificates", "/etc/machine-id")
+                "/etc/ca-certificates", "/etc/machine-id", "/etc/os-release",
+                "/usr/lib/os-release", "/etc/hostname")
+# Where a project folder cannot be the project's own: binds there are the host's.
+_NOT_PROJECT = ("/proc", "/sys", "/dev", "/boot", "/var/lib/docker", "/var/lib/containerd",
+                "/run")
 
 # Devices that give raw disk, kernel memory or kernel log access.
 _DANGEROUS_DEVICE = re.compile(
@@ -56,12 +68,15 @@ def normalise_path(path: str) -> str:
 
 
 def host_path(m: Mount) -> str | None:
-    """The host path a mount exposes: a bind's source, or a named volume's bind device."""
-    if m.type == "bind" and m.source:
-        return normalise_path(m.source)
-    if m.bind_device:
-        return normalise_path(m.bind_device)
-    return None
+    """The host path a mount exposes: a bind's source, or a named volume's bind device; a
+    ``~`` path is placed in a home directory (``~/x`` -> ``/home/~/x``)."""
+    path = m.source if m.type == "bind" else m.bind_device
+    if not path:
+        return None
+    if path.startswith("~"):
+        user, _, rest = path[1:].partition("/")
+        path = f"/home/{user}/{rest}" if user else f"{_DEPLOY_HOME}/{rest}"
+    return normalise_path(path)
 
 
 def _within(path: str, base: str) -> bool:
@@ -82,6 +97,16 @@ def _mount_words(m: Mount) -> str:
     return f"{what} -> {m.target}"
 
 
+def _socket_words(path: str) -> str:
+    """Which runtime socket a mounted path is or holds."""
+    if posixpath.basename(path) in SOCKET_NAMES:
+        return f"the container runtime's socket {path}"
+    held = [sock for sock in SOCKET_PATHS if sock.startswith(path.rstrip("/") + "/")]
+    if held:
+        return f"{path}, which holds the runtime socket {held[0]}"
+    return f"{path}, where a rootless engine keeps its socket"
+
+
 @runsettings_check(
     "no-runtime-socket-mount", title="No container runtime socket mounted",
     severity="critical", refs=("CIS 5.32", "CL-0001"),
@@ -90,11 +115,15 @@ def _mount_words(m: Mount) -> str:
 def no_runtime_socket_mount(s: RunSettings) -> Iterator[Finding]:
     for m in s.mounts:
         path = host_path(m)
-        named_pipe = m.type == "npipe" and "docker_engine" in (m.source or "")
-        if named_pipe or (path is not None and _exposes_socket(path)):
-            yield Finding(f"{who(s)} mounts the container runtime's socket or a directory "
-                          f"holding it ({_mount_words(m)}); remove the mount",
-                          m.location or s.locate("mounts"))
+        if m.type == "npipe" and "docker_engine" in (m.source or ""):
+            what = "the Docker engine's named pipe"
+        elif path is not None and _exposes_socket(path):
+            what = _socket_words(path)
+        else:
+            continue
+        yield Finding(f"{who(s)} mounts {what} ({_mount_words(m)}), which gives control of "
+                      f"the engine and so of the host; remove the mount",
+                      m.location or s.locate("mounts"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,16 +133,43 @@ def _sensitivity(path: str, read_only: bool) -> tuple[str, bool] | None:
         return None
     if path == "/":
         return "the host's root filesystem", True
+    credential = sorted(CREDENTIAL_DIRS.intersection(path.split("/")))
+    if credential:
+        return f"a credential directory ({credential[0]})", _within(path, "/root")
     for base in SYSTEM_DIRS:
         if _within(path, base):
             return f"host system directory {base}", True
         if base.startswith(path + "/"):
             return f"a directory holding {base}", True
-    if CREDENTIAL_DIRS.intersection(path.split("/")):
-        return "a credential directory", False
+    if path in _CONTROL_EXACT or any(_within(path, d) for d in CONTROL_DIRS):
+        return _CONTROL, True
     if _HOME.fullmatch(path):
         return "home directories holding credentials (.ssh, .aws, ...)", False
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _own_folder(project: str) -> bool:
+    """Whether a project folder can hold the project's own files: not ``/``, not a listed
+    directory or one above it, not a home directory and not in the kernel's or engine's
+    trees (a project kept in ``/root/app`` or ``/etc/app`` still owns what is below it)."""
+    if project == "/" or _HOME.fullmatch(project) or any(_within(project, d)
+                                                          for d in _NOT_PROJECT):
+        return False
+    if CREDENTIAL_DIRS.intersection(project.split("/")):
+        return False
+    return not any(_within(base, project) for base in SYSTEM_DIRS)
+
+
+def _judge(m: Mount, path: str) -> tuple[str, bool] | None:
+    """:func:`_sensitivity`, where a bind inside its Compose project's folder is the
+    project's own data: only a credential directory there counts."""
+    project = normalise_path(m.project_dir) if m.project_dir else None
+    if project and _within(path, project) and _own_folder(project):
+        inside = path[len(project):].split("/")
+        credential = sorted(CREDENTIAL_DIRS.intersection(inside))
+        return (f"a credential directory ({credential[0]})", False) if credential else None
+    return _sensitivity(path, m.read_only)
 
 
 @runsettings_check(
@@ -124,14 +180,16 @@ def _sensitivity(path: str, read_only: bool) -> tuple[str, bool] | None:
 def no_sensitive_host_mounts(s: RunSettings) -> Iterator[Finding]:
     for m in s.mounts:
         path = host_path(m)
-        why = _sensitivity(path, m.read_only) if path is not None else None
+        why = _judge(m, path) if path is not None else None
         if why is None:
             continue
         reason, root_equivalent = why
         writable = not m.read_only
         mode = "writable" if writable else "read-only"
-        yield Finding(f"{who(s)} mounts {reason} {mode} ({_mount_words(m)}); remove it or "
-                      f"bind a narrower path read-only", m.location or s.locate("mounts"),
+        fix = ("remove it (read-only does not stop a process from using a socket)"
+               if reason == _CONTROL else "remove it or bind a narrower path read-only")
+        yield Finding(f"{who(s)} mounts {reason} {mode} ({_mount_words(m)}); {fix}",
+                      m.location or s.locate("mounts"),
                       "critical" if writable and root_equivalent else None)
 
 

@@ -62,9 +62,35 @@ def unspecified_address(host_ip: str | None) -> bool | None:
     return addr.is_unspecified or bool(mapped and mapped.is_unspecified)
 
 
-def _port_words(p: PortBinding) -> str:
+def _port_words(p: PortBinding, last: PortBinding | None = None) -> str:
+    """``8080->80/tcp``; a run of ports ``9000-9010->9000-9010/tcp``."""
+    last = last or p
     host = p.host_port if p.host_port is not None else "(any)"
-    return f"{host}->{p.container_port}/{p.protocol}"
+    if last.host_port != p.host_port:
+        host = f"{host}-{last.host_port}"
+    target = str(p.container_port)
+    if last.container_port != p.container_port:
+        target = f"{target}-{last.container_port}"
+    return f"{host}->{target}/{p.protocol}"
+
+
+def _follows(p: PortBinding, q: PortBinding) -> bool:
+    """Whether ``q`` continues a range ending at ``p`` (``9000-9010:9000-9010``)."""
+    return (q.location == p.location and q.host_ip == p.host_ip and q.protocol == p.protocol
+            and q.container_port == p.container_port + 1
+            and (q.host_port is None) == (p.host_port is None)
+            and (q.host_port is None or q.host_port == (p.host_port or 0) + 1))
+
+
+def _runs(ports: list[PortBinding]) -> list[tuple[PortBinding, PortBinding]]:
+    """Consecutive ports written as one range, as (first, last): one finding per range."""
+    runs: list[tuple[PortBinding, PortBinding]] = []
+    for p in ports:
+        if runs and _follows(runs[-1][1], p):
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    return runs
 
 
 def published_ports(s: RunSettings) -> tuple[PortBinding, ...]:
@@ -79,17 +105,15 @@ def published_ports(s: RunSettings) -> tuple[PortBinding, ...]:
     remediation="Publish on a specific address, e.g. `127.0.0.1:8080:80` or "
                 "`host_ip: 127.0.0.1`, or put a reverse proxy in front.")
 def ports_bound_to_interface(s: RunSettings) -> Iterator[Finding]:
-    for p in published_ports(s):
-        verdict = unspecified_address(p.host_ip)
-        if verdict is False:
-            continue
+    open_ports = [p for p in published_ports(s) if unspecified_address(p.host_ip) is not False]
+    for p, last in _runs(open_ports):
         where = p.location or s.locate("ports")
-        if verdict is None:
-            yield Finding(f"{who(s)} publishes port {_port_words(p)} on {p.host_ip!r}, which "
-                          f"is not an IP address; name the interface's address", where)
+        if unspecified_address(p.host_ip) is None:
+            yield Finding(f"{who(s)} publishes port {_port_words(p, last)} on {p.host_ip!r}, "
+                          f"which is not an IP address; name the interface's address", where)
         else:
             shown = p.host_ip or "no address given"
-            yield Finding(f"{who(s)} publishes port {_port_words(p)} on all interfaces "
+            yield Finding(f"{who(s)} publishes port {_port_words(p, last)} on all interfaces "
                           f"({shown}); bind it to one address such as 127.0.0.1", where)
 
 
@@ -99,7 +123,7 @@ def ports_bound_to_interface(s: RunSettings) -> Iterator[Finding]:
     remediation="Publish on a host port of 1024 or above and let a proxy or load balancer "
                 "serve the low port.")
 def no_privileged_host_ports(s: RunSettings) -> Iterator[Finding]:
-    for p in published_ports(s):
-        if p.host_port is not None and 0 < p.host_port < 1024:
-            yield Finding(f"{who(s)} publishes privileged host port {_port_words(p)}; use a "
-                          f"host port of 1024 or above", p.location or s.locate("ports"))
+    low = [p for p in published_ports(s) if p.host_port is not None and 0 < p.host_port < 1024]
+    for p, last in _runs(low):
+        yield Finding(f"{who(s)} publishes privileged host port {_port_words(p, last)}; use a "
+                      f"host port of 1024 or above", p.location or s.locate("ports"))
