@@ -6,6 +6,7 @@ OCI layout."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,31 @@ def test_verdicts_identical_across_sources(docker_client: Any, which: str, tmp_p
         outcomes = {(v.outcome, tuple(f.message for f in v.findings if "referred to" not in
                                       f.message)) for v in verdicts}
         assert len(outcomes) == 1, (check_id, verdicts)
+
+
+def test_secrets_in_command_lines_labels_and_run_scripts(tmp_path: Path) -> None:
+    token = "glpat-" + "a1b2c3d4e5" * 2
+    layers = [layer([M("app", data=b"x")])]
+    history = [
+        {"created_by": f"/bin/sh -c git clone https://oauth2:{token}@gitlab.example/x.git"},
+        {"created_by": '/bin/sh -c curl -H "Authorization: Bearer $TOKEN" https://api.example',
+         "empty_layer": True},
+        {"created_by": "RUN /bin/sh -c pip install --index-url "
+                       "https://${PIP_USER}:${PIP_PASSWORD}@pypi.example/simple app # buildkit",
+         "empty_layer": True},
+    ]
+    conf = json.loads(config_for(layers, Cmd=["redis-server", "--requirepass", "Sup3rSecret9"],
+                                 Labels={"ci.deploy-token": "d3pl0y-t0ken-value",
+                                         "org.opencontainers.image.source": "https://x/y"}))
+    conf["history"] = history
+    path = tmp_path / "cmd.tar"
+    path.write_bytes(docker_archive(layers, config=json.dumps(conf).encode()))
+    messages = _messages("image.no-secrets-in-env", open_image(f"docker-archive:{path}"))
+    text = " | ".join(messages)
+    assert any(m.startswith("Entrypoint/Cmd ") and "--requirepass" in m for m in messages)
+    assert any(m.startswith("Label ci.deploy-token holds") for m in messages)
+    assert any(m.startswith("history step 1: the RUN command holds a URL with a literal "
+                            "password (https://oauth2:gl") for m in messages)
+    assert not any("step 2" in m or "step 3" in m for m in messages), messages
+    for secret in (token, "Sup3rSecret9", "d3pl0y-t0ken-value"):
+        assert secret not in text

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from ..catalog import check
 from ..detect import shell
-from ..detect.secrets import scan_pair
+from ..detect.secrets import SecretHit, scan_command, scan_pair
 from ..errors import CannotEvaluate
 from ..findings import Finding
 from ..runsettings.imageref import parse_image_ref
@@ -124,22 +124,47 @@ def _history_pairs(history: Iterable[Step]) -> Iterator[tuple[Step, str, str]]:
                     yield step, name, value
 
 
+def _config_hits(image: Image) -> Iterator[tuple[str, SecretHit]]:
+    """Credentials in what ``docker inspect`` shows: Env, Labels, and the command lines of
+    Entrypoint, Cmd and Healthcheck (``--requirepass s3cret``)."""
+    conf = image.config
+    for name, value in conf.env_map.items():
+        yield from (("Env", hit) for hit in scan_pair(name, value, syntax=None))
+    for name, value in conf.labels.items():
+        yield from (("Label", hit) for hit in scan_pair(name, value, syntax=None))
+    for what, argv in (("Entrypoint/Cmd", (*(conf.entrypoint or ()), *(conf.cmd or ()))),
+                       ("Healthcheck", (conf.healthcheck or ())[1:])):
+        if argv:
+            yield from ((what, hit) for hit in scan_command(" ".join(argv), "the command",
+                                                            syntax=None))
+
+
+def _history_hits(image: Image) -> Iterator[tuple[Step, SecretHit]]:
+    """Credentials in build steps: ENV/ARG and build-arg pairs, assignments in RUN scripts,
+    and what the value detectors and credential flags find in RUN command lines (a token in
+    a clone URL, ``--password x``); ``$VAR`` in a script is the shell's, not a literal."""
+    history = steps(image.config)
+    for step, name, value in _history_pairs(history):
+        yield from ((step, hit) for hit in scan_pair(name, value, syntax=None))
+    for step in history:
+        if step.keyword == "RUN":
+            yield from ((step, hit) for hit in scan_command(step.text, "the RUN command"))
+
+
 @check("image.no-secrets-in-env", title="No secrets in the image's environment or history",
        severity="high", model="image", refs=("CIS 4.10", "CIS-DI-0010"),
        remediation="Pass secrets at run time (orchestrator secrets) and at build time with "
                    "`RUN --mount=type=secret`; never as ENV or build args.")
 def no_secrets_in_env(image: Image) -> Iterator[Finding]:
     seen: set[tuple[str, str]] = set()
-    for name, value in image.config.env_map.items():
-        for hit in scan_pair(name, value, syntax=None):
+    for what, hit in _config_hits(image):
+        seen.add((hit.detector, hit.evidence))
+        yield Finding(f"{what} {hit.summary}", extra={"detector": hit.detector})
+    for step, hit in _history_hits(image):
+        if (hit.detector, hit.evidence) not in seen:
             seen.add((hit.detector, hit.evidence))
-            yield Finding(f"Env {hit.summary}", extra={"detector": hit.detector})
-    for step, name, value in _history_pairs(steps(image.config)):
-        for hit in scan_pair(name, value, syntax=None):
-            if (hit.detector, hit.evidence) not in seen:
-                seen.add((hit.detector, hit.evidence))
-                yield Finding(f"history step {step.number}: {hit.summary}",
-                              extra={"detector": hit.detector})
+            yield Finding(f"history step {step.number}: {hit.summary}",
+                          extra={"detector": hit.detector})
 
 
 SECRET_NAMES = frozenset({
