@@ -36,12 +36,15 @@ _CONTROL_EXACT = frozenset({"/run/systemd"})
 _HOME = re.compile(r"/home(?:/[^/]+)?")
 # A Compose ``~`` path (the deploying user's home) is judged as this home.
 _DEPLOY_HOME = "/home/~"
-# Harmless binds of sensitive trees: pseudo-devices, and time zone, CA and OS release data
-# read-only.
+# Harmless binds of sensitive trees: pseudo-devices, and read-only what every local user may
+# read anyway: time zone, CA certificates, OS release, host and user names, shared data and
+# kernel modules (loading one needs SYS_MODULE, which no-dangerous-capabilities reports).
 _HARMLESS = frozenset({"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"})
-_HARMLESS_RO = ("/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo", "/etc/ssl/certs",
-                "/etc/ca-certificates", "/etc/machine-id", "/etc/os-release",
-                "/usr/lib/os-release", "/etc/hostname")
+_HARMLESS_RO = ("/etc/localtime", "/etc/timezone", "/usr/share", "/etc/ssl/certs",
+                "/etc/ca-certificates", "/etc/pki/ca-trust", "/usr/local/share/ca-certificates",
+                "/etc/machine-id", "/etc/os-release", "/usr/lib/os-release", "/etc/hostname",
+                "/etc/hosts", "/etc/resolv.conf", "/etc/passwd", "/etc/group",
+                "/lib/modules", "/usr/lib/modules")
 # Where a project folder cannot be the project's own: binds there are the host's.
 _NOT_PROJECT = ("/proc", "/sys", "/dev", "/boot", "/var/lib/docker", "/var/lib/containerd",
                 "/run")
