@@ -32,7 +32,8 @@ BAD_FILES = {
     "etc/motd": b"hello\n",
     "root/.ssh/id_rsa": (KEY, 0o600),
     "app/config/key.pem": KEY,
-    "app/.env": b"X=1\n",
+    "app/.env": b"PORT=8080\nDB_PASSWORD=hunter2hunter2\n",
+    "app/.env.example": b"DB_PASSWORD=changeme\n",  # a template: placeholders
     "app/.git/HEAD": b"ref: refs/heads/main\n",
     "app/Dockerfile": b"FROM scratch\n",
     "usr/bin/sudo": (b"#!/bin/sh\n", 0o4755),
@@ -96,7 +97,8 @@ EXPECTED_BAD = {
                               "/usr/sbin/sshd is setgid (-rwxr-sr-x)"],
     "image.copy-not-add": ["uses ADD: ADD file:"],
     "image.no-secrets-in-env": ["Env DB_PASSWORD holds a literal credential (hu*"],
-    "image.no-secret-files": ["/app/.env is a credential file by its name",
+    "image.no-secret-files": ["/app/.env holds secret content (a credential-named key with a "
+                              "literal value)",
                               "/app/config/key.pem holds secret content (private-key)",
                               "/root/.ssh/id_rsa holds secret content (private-key)"],
     "image.no-sudo": ["runs sudo: RUN true || sudo ls",
@@ -259,3 +261,33 @@ def test_secrets_in_command_lines_labels_and_run_scripts(tmp_path: Path) -> None
     assert not any("step 2" in m or "step 3" in m for m in messages), messages
     for secret in (token, "Sup3rSecret9", "d3pl0y-t0ken-value"):
         assert secret not in text
+
+
+@pytest.mark.parametrize(("name", "content", "found"), [
+    (".env", b"NODE_ENV=production\nPORT=3000\n", False),
+    (".env", b"# local\nexport API_KEY='k-93jf02kd83'\n", True),
+    (".env.production", b"DATABASE_URL=postgres://app:s3cretpw@db/app\n", True),
+    (".env", b"DB_PASSWORD=${DB_PASSWORD}\nTOKEN=\n", False),
+    (".env.sample", b"SECRET_KEY=abc123def456\n", False),
+    ("settings.py", b"SECRET_KEY = os.environ['SECRET_KEY']\nAUTH_PASSWORD_VALIDATORS = [\n",
+     False),
+    ("settings.py", b"SECRET_KEY = 'django-insecure-0a9s8d7f6g'\n", True),
+    ("settings.py", b"DATABASES = {'default': {\n    'PASSWORD': 'hunter2pw',\n}}\n", True),
+    ("database.yml", b"production:\n  password: <%= ENV['DB_PASSWORD'] %>\n", False),
+    ("database.yml", b"production:\n  password: supersecret\n", True),
+])
+def test_config_files_are_judged_by_what_they_assign(tmp_path: Path, name: str,
+                                                      content: bytes, found: bool) -> None:
+    """A .env or settings.py is a credential file when it assigns a literal to a
+    credential-named key, not by its name (Dockle flags every .env)."""
+    image = _archive(tmp_path, [M("app", "dir"), M(f"app/{name}", data=content)])
+    messages = _messages("image.no-secret-files", image)
+    assert messages == ([f"/app/{name} holds secret content (a credential-named key with a "
+                         "literal value)"] if found else [])
+    assert all(b"hunter2pw" not in m.encode() for m in messages)
+
+
+def test_a_config_file_too_large_to_read_is_judged_by_its_name(tmp_path: Path) -> None:
+    image = _archive(tmp_path, [M("app", "dir"), M("app/.env", data=b"A=1\n" * 40000)])
+    assert _messages("image.no-secret-files", image) == [
+        "/app/.env is a credential file by its name, too large (160000 bytes) to read"]

@@ -21,6 +21,7 @@ from ..runsettings.inspect import needs_passwd
 from ..targets.image.fsindex import glob_regex
 from ..targets.image.history import Step, steps
 from ..targets.image.model import Image
+from ..targets.image.secretscan import holds_key_values
 from ..targets.image.source import ENGINE
 from .runsettings.identity import is_root_user
 
@@ -175,6 +176,7 @@ SECRET_NAMES = frozenset({
 SECRET_EXTENSIONS = (".secret", ".ovpn", ".private_key", ".cscfg", ".rdp", ".mdf", ".sdf",
                      ".bek", ".tpm", ".fve", ".jks", ".psafe3", ".agilekeychain", ".keychain",
                      ".pcap", ".gnucache")
+_HIT_WORDS = {"credential-assignment": "a credential-named key with a literal value"}
 DEFAULT_SECRET_ALLOW = ("usr/lib/python3*/test/**", "usr/local/lib/python3*/test/**",
                         "**/site-packages/**/tests/**", "**/dist-packages/**/tests/**")
 
@@ -191,13 +193,17 @@ def no_secret_files(image: Image, allow: Sequence[str] = DEFAULT_SECRET_ALLOW,
             continue
         base = posixpath.basename(path)
         if entry.hits and entry.size <= max_size:
-            kinds = ", ".join(entry.hits)
+            kinds = ", ".join(_HIT_WORDS.get(h, h) for h in entry.hits)
             yield Finding(f"{_shown(path)} holds secret content ({kinds})",
                           extra={"path": _shown(path)})
         elif (base in SECRET_NAMES or base.endswith(SECRET_EXTENSIONS)) and not \
                 LIBRARY_DIRS.search(path):
-            yield Finding(f"{_shown(path)} is a credential file by its name",
-                          extra={"path": _shown(path)})
+            if not holds_key_values(base):
+                yield Finding(f"{_shown(path)} is a credential file by its name",
+                              extra={"path": _shown(path)})
+            elif entry.size > max_size:  # read when small: judged by what it assigns
+                yield Finding(f"{_shown(path)} is a credential file by its name, too large "
+                              f"({entry.size} bytes) to read", extra={"path": _shown(path)})
 
 
 def _binaries(image: Image, names: Iterable[str],

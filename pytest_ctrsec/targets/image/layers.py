@@ -37,7 +37,7 @@ CAPTURE = re.compile(
     r"|(?:.*/)?node_modules/(?:@[^/]+/)?[^/]+/package\.json)")
 CAPTURE_LIMIT = 32 << 20  # per file: package databases of large distributions fit
 SCAN_LIMIT_DEFAULT = 64 << 10  # files up to this size are scanned for secret content
-ANALYSIS_VERSION = "2"  # bump when what a summary holds changes (invalidates the cache)
+ANALYSIS_VERSION = "3"  # bump when what a summary holds changes (invalidates the cache)
 
 
 @dataclass
@@ -86,7 +86,7 @@ def summarise(src: Source, label: str, layer: int,
                 data = reader.read_data(m.size)
             if m.kind == "file" and m.size <= scan_limit:
                 body = data if data is not None else reader.read_data(m.size)
-                hits = scan_content(body)
+                hits = scan_content(body, base)
             entry = Entry(m.kind, m.mode, m.uid, m.gid, m.size,
                           m.linkname if m.kind == "symlink" else "", m.mtime, layer, data,
                           hits or ())
