@@ -273,3 +273,35 @@ def test_log_rotation_as_the_drivers_apply_it(log_config: dict[str, Any], result
     container = lab.load(lab.create(f"log-{log_config['Type']}-{len(log_config['Config'])}"
                                     f"-{result}", args))
     assert verdict("container.logs-rotated", container).outcome == result
+
+
+def test_a_user_missing_from_the_images_passwd_is_not_judged(lab: Lab, network: str) -> None:
+    # `docker start` would fail with "unable to find user ghost"; created, it has no uid.
+    ghost = lab.load(lab.create("ghost", hardened(network, free_port(), user="ghost")))
+    result = verdict("container.user-not-root", ghost)
+    assert result.outcome == "skipped" and "ghost" in result.reason
+
+
+def test_findings_say_where_a_setting_comes_from(lab: Lab, network: str,
+                                                 docker_client: Any) -> None:
+    """No USER anywhere, and a credential that the image's ENV carries, not `-e`."""
+    from images import build_image
+
+    tag = "ctrsec-test/container-envimage:1"
+    build_image(docker_client, tag, ["ENV API_TOKEN=tok-0123456789abcdef", 'CMD ["sleep", "9"]'])
+    try:
+        args = hardened(network, free_port(), image=tag, user=None,
+                        environment={"DB_PASSWORD": SECRET})
+        container = lab.load(lab.create("envimage", args))
+        (user,) = verdict("container.user-not-root", container).findings
+        assert "(no user: neither --user nor a USER in its image)" in user.message
+        by_key = {f.message.split(" sets ")[1].split(" ")[0]: f.message
+                  for f in verdict("container.no-secrets-in-env", container).findings}
+        assert f"from the ENV of its image {tag}; rebuild the image" in by_key["API_TOKEN"]
+        assert "ENV of its image" not in by_key["DB_PASSWORD"]
+        assert "tok-0123456789abcdef" not in by_key["API_TOKEN"]
+    finally:
+        for name in [n for n in lab.names if "envimage" in n]:  # before its image goes
+            docker_client.containers.get(name).remove(force=True)
+            lab.names.remove(name)
+        docker_client.images.remove(tag, force=True)

@@ -109,6 +109,35 @@ def test_a_name_resolving_to_uid_0_fails() -> None:
     assert outcome("user-not-root", user="app", image=image) == "passed"
 
 
+@pytest.mark.parametrize("kind", ["compose", "container"])
+def test_a_name_missing_from_the_images_passwd_cannot_be_evaluated(kind: str) -> None:
+    """The engine refuses to start it ("unable to find user ghost"), so it has no uid."""
+    image = ImageFacts("x:1", user="ghost", passwd={"root": 0, "app": 1000})
+    noun = "service" if kind == "compose" else "container"
+    for settings in (rs(kind=noun, user="ghost:1000", image=image),
+                     rs(kind=noun, user=None, image=image)):
+        verdict = run("user-not-root", settings, kind)
+        assert verdict.outcome == "skipped"
+        assert "ghost, which is not in the /etc/passwd of its image x:1" in verdict.reason
+    # A name known there, a uid, or no passwd read at all: judged as before.
+    assert run("user-not-root", rs(kind=noun, user="app", image=image), kind).outcome == \
+        "passed"
+    assert run("user-not-root", rs(kind=noun, user="4242", image=image), kind).outcome == \
+        "passed"
+    unread = ImageFacts("x:1", user="", passwd=None)
+    assert run("user-not-root", rs(kind=noun, user="ghost", image=unread), kind).outcome == \
+        "passed"
+
+
+def test_an_unreadable_image_resolves_no_name_but_misses_none() -> None:
+    from pytest_ctrsec.runsettings.imagefacts import LazyPasswd
+
+    unreadable = ImageFacts("x:1", passwd=LazyPasswd("x:1", lambda ref: None))
+    assert outcome("user-not-root", user="ghost", image=unreadable) == "passed"
+    empty = ImageFacts("x:1", passwd=LazyPasswd("x:1", lambda ref: {}))  # no /etc/passwd
+    assert run("user-not-root", rs(user="ghost", image=empty)).outcome == "skipped"
+
+
 def test_service_without_user_takes_the_image_user() -> None:
     assert outcome("user-not-root", image=ImageFacts("i:1", user="")) == "failed"
     assert outcome("user-not-root", image=ImageFacts("i:1", user="0:0")) == "failed"

@@ -30,7 +30,8 @@ def facts_from_config(ref: str, config: Mapping[str, Any] | None) -> ImageFacts:
     health = config.get("Healthcheck") or {}
     test = health.get("Test")
     return ImageFacts(ref=ref, user=str(config.get("User") or ""),
-                      healthcheck=tuple(test) if test else None)
+                      healthcheck=tuple(test) if test else None,
+                      env=tuple(str(e) for e in config.get("Env") or ()))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -95,11 +96,21 @@ class LazyPasswd(Mapping[str, int]):
         self.ref = ref
         self._read = read
         self._data: Mapping[str, int] | None = None
+        self._readable = False
 
     def _users(self) -> Mapping[str, int]:
         if self._data is None:
-            self._data = self._read(self.ref) or {}
+            data = self._read(self.ref)
+            self._readable = data is not None
+            self._data = data or {}
         return self._data
+
+    @property
+    def readable(self) -> bool:
+        """Whether the image could be read: a name missing from an unreadable image is
+        unknown, one missing from a read /etc/passwd does not exist."""
+        self._users()
+        return self._readable
 
     def __getitem__(self, name: str) -> int:
         return self._users()[name]

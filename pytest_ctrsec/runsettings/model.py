@@ -49,6 +49,7 @@ class ImageFacts:
     user: str = ""
     healthcheck: tuple[str, ...] | None = None  # Config.Healthcheck.Test, None when absent
     passwd: Mapping[str, int] | None = None  # user name -> uid, from the image's /etc/passwd
+    env: tuple[str, ...] = field(default=(), repr=False)  # Config.Env ("NAME=value"): secrets
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,14 @@ def no_secrets_in_env(s: RunSettings) -> Iterator[Finding]:
     fallback = s.locate("environment")
     how = spell(s, "use a Compose secret or ${VAR} from the environment",
                 "pass it as a mounted secret file")
+    inherited = set(s.image.env) if s.image and s.kind == "container" else set()
     for name, value in s.environment.items():
+        # A container's Env merges its image's ENV: say where the value was written.
+        origin = (f", from the ENV of its image {s.image.ref if s.image else ''}; rebuild the "
+                  f"image without it and {how}" if f"{name}={value}" in inherited else
+                  f"; {how}")
         for hit in scan_pair(name, value, s.env_syntax):
             yield Finding(f"{who(s)} sets {hit.key} to {hit.what} ({hit.evidence}) in plain "
-                          f"text; {how}",
+                          f"text{origin}",
                           s.key_locations.get(f"environment.{name}", fallback),
                           extra={"detector": hit.detector})

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 
 from ...errors import CannotEvaluate
 from ...findings import Finding
+from ...runsettings.inspect import needs_passwd
 from ...runsettings.model import RunSettings
 from ._register import runsettings_check, spell, who
 
@@ -55,6 +56,18 @@ def is_root_user(user: str, passwd: Mapping[str, int] | None = None) -> bool:
     return passwd is not None and passwd.get(name) == 0
 
 
+def _require_known_name(s: RunSettings, user: str, passwd: Mapping[str, int] | None) -> None:
+    """A user name the image's /etc/passwd does not list has no uid: the engine refuses to
+    start the container ("unable to find user"), so there is nothing to judge."""
+    name = user.strip().split(":", 1)[0].strip()
+    if passwd is None or not needs_passwd(name) or name in passwd or \
+            not getattr(passwd, "readable", True):
+        return
+    raise CannotEvaluate(f"{who(s)} runs as user {name}, which is not in the /etc/passwd of "
+                         f"its image {s.image.ref if s.image else ''}, so its uid is unknown "
+                         f"(the engine cannot start it as that user); use a numeric UID")
+
+
 @runsettings_check(
     "user-not-root", title="Process does not run as root", severity="high",
     refs=("CIS 4.1", "CL-0018", "CIS-DI-0001"),
@@ -68,8 +81,11 @@ def user_not_root(s: RunSettings) -> Iterator[Finding]:
             f"the effective user is unknown; give them (environment, .env or "
             f"--ctrsec-compose-env-file) to check it")
     if s.user is not None:
+        _require_known_name(s, s.user, passwd)
         if is_root_user(s.user, passwd):
             shown = spell(s, f'user: "{s.user}"', f'user "{s.user}"')
+            if s.kind == "container" and not s.user.strip():
+                shown = "no user: neither --user nor a USER in its image"
             yield Finding(f"{who(s)} runs as root ({shown}); set a non-root UID such as "
                           f"1000:1000", s.locate("user"))
         return
@@ -77,6 +93,7 @@ def user_not_root(s: RunSettings) -> Iterator[Finding]:
         raise CannotEvaluate(
             f"{who(s)} sets no user and its image {s.image_ref or '(built, no image name)'} "
             f"is not in the local engine, so the effective user is unknown")
+    _require_known_name(s, s.image.user, passwd)
     if is_root_user(s.image.user, passwd):
         shown = f"USER {s.image.user}" if s.image.user else "no USER"
         yield Finding(f"{who(s)} sets no user and its image {s.image.ref} runs as root "
