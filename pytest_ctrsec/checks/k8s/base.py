@@ -1,7 +1,10 @@
 """Registering Kubernetes rules: which objects each rule judges, and the skips.
 
 A rule declares the kinds it judges (``WORKLOAD`` for every object with a pod template, or a
-set of kinds) and optionally a finer predicate that returns the reason it does not apply.
+set of kinds named with their API group, ``networking.k8s.io/Ingress``, or alone for the core
+group, ``ConfigMap``: a Knative ``serving.knative.dev/Service`` or a Calico NetworkPolicy is
+not what a rule about the built-in kind means) and optionally a finer predicate that returns
+the reason it does not apply.
 :func:`applies` answers, for the plugin's binding, whether a (check, target) pair should exist
 at all: a Pod Security check replaced at the object's level, a ConfigMap under a probe rule,
 are simply not bound. Called anyway, the rule skips with that reason; on a kind a live
@@ -62,8 +65,15 @@ def _applies(func: Any, target_model: Any) -> bool:
         return True
     if isinstance(target_model, Unavailable):
         scope = func.ctrsec_scope
-        return target_model.workload if scope == WORKLOAD else target_model.kind in scope
+        return target_model.workload if scope == WORKLOAD else target_model.kind in {
+            k.rpartition("/")[2] for k in scope}
     return excluded(target_model) is None
+
+
+def kind_key(obj: KubeObject) -> str:
+    """``group/Kind``, or ``Kind`` for the core group: how rules name the kinds they judge."""
+    group = obj.group
+    return f"{group}/{obj.kind}" if group else obj.kind
 
 
 def _excluded(target_model: Any, scope: Any, why_not: WhyNot | None) -> str | None:
@@ -71,7 +81,7 @@ def _excluded(target_model: Any, scope: Any, why_not: WhyNot | None) -> str | No
         if scope == WORKLOAD:
             if target_model.pod is None:
                 return f"{target_model.kind} {target_model.name} has no pod template"
-        elif target_model.kind not in scope:
+        elif kind_key(target_model) not in scope:
             return f"not a {' or '.join(sorted(scope))}"
     elif not isinstance(target_model, KubeNamespace):
         return "not a Kubernetes object"

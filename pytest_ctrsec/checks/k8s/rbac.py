@@ -6,8 +6,10 @@ groups grant everything they match).
 
 Kubernetes' own bootstrap policy (objects named ``system:*`` or labelled
 ``kubernetes.io/bootstrapping: rbac-defaults``) is not judged, and neither are grants to
-``system:`` users and groups (``system:masters``, ``system:nodes``...), except by
-``k8s.rbac-no-anonymous-binding``, which looks at exactly those."""
+Kubernetes' components (``system:masters``, ``system:nodes``, ``system:kube-scheduler``...).
+Grants to the ``system:`` names that stand for workloads (``system:serviceaccount:ns:name``,
+the groups ``system:serviceaccounts[:ns]``) or for everyone (``system:authenticated``,
+``system:unauthenticated``, ``system:anonymous``) are judged like any other."""
 
 from __future__ import annotations
 
@@ -16,21 +18,29 @@ from collections.abc import Iterator
 from ...errors import CannotEvaluate
 from ...findings import Finding
 from ...targets.kube.model import KubeObject, as_list
-from ...targets.kube.rbac import (RBAC_GROUP, Rule, Subject, UnknownRole, binding_rules,
-                                  is_builtin, role_ref, subjects)
+from ...targets.kube.rbac import (PUBLIC_SUBJECTS, RBAC_GROUP, Rule, Subject, UnknownRole,
+                                  binding_rules, is_builtin, role_ref, subjects)
 from .base import k8s_check
 
-BINDINGS = ("RoleBinding", "ClusterRoleBinding")
-ROLES = ("Role", "ClusterRole")
+BINDINGS = (f"{RBAC_GROUP}/RoleBinding", f"{RBAC_GROUP}/ClusterRoleBinding")
+ROLES = (f"{RBAC_GROUP}/Role", f"{RBAC_GROUP}/ClusterRole")
 
-# Default bindings of the public groups in every cluster: role names allowed for them.
+# What every cluster grants the public groups by default (system:public-info-viewer to all,
+# system:discovery and system:basic-user to the authenticated): role names, and the
+# non-resource URLs and resources a custom role may grant them without going beyond.
 PUBLIC_DEFAULTS = {
     "system:authenticated": {"system:basic-user", "system:discovery", "system:public-info-viewer"},
     "system:unauthenticated": {"system:public-info-viewer"},
     "system:anonymous": {"system:public-info-viewer"},
 }
+_PUBLIC_URLS = frozenset({"/healthz", "/livez", "/readyz", "/version", "/version/"})
+_DISCOVERY_URLS = _PUBLIC_URLS | {"/api", "/api/*", "/apis", "/apis/*", "/openapi",
+                                  "/openapi/*"}
+_SELF_REVIEWS = frozenset({"selfsubjectaccessreviews", "selfsubjectrulesreviews",
+                           "selfsubjectreviews"})
 
-# (verb, resource, group) a subject must not be granted, and why.
+# (verb, resource, API group, what it lets a subject do). Adjacent rows on the same resource
+# are reported together ("create, get pods/exec (...)"), with the first granted row's words.
 ESCALATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("escalate", "roles", RBAC_GROUP, "grant itself more than it has"),
     ("escalate", "clusterroles", RBAC_GROUP, "grant itself more than it has"),
@@ -42,10 +52,26 @@ ESCALATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("impersonate", "userextras", "authentication.k8s.io", "act with any user attributes"),
     ("impersonate", "uids", "authentication.k8s.io", "act as any user id"),
     ("create", "pods/exec", "", "run commands in pods"),
+    # a WebSocket upgrade is a GET: before Kubernetes v1.35 get alone allowed exec and attach
+    ("get", "pods/exec", "", "run commands in pods over WebSocket, before Kubernetes v1.35"),
     ("create", "pods/attach", "", "attach to pods"),
-    ("create", "nodes/proxy", "", "reach kubelet APIs"),
+    ("get", "pods/attach", "", "attach to pods over WebSocket, before Kubernetes v1.35"),
+    ("create", "nodes/proxy", "", "reach kubelet APIs, exec in any pod of the node included"),
+    # the kubelet authorizes its WebSocket exec with the GET verb on nodes/proxy
+    ("get", "nodes/proxy", "", "run commands in any pod of the node through the kubelet's "
+                               "WebSocket API"),
     ("create", "serviceaccounts/token", "", "mint service-account tokens"),
+    ("create", "mutatingwebhookconfigurations", _ADMISSION := "admissionregistration.k8s.io",
+     "rewrite any object as it is admitted, pods included"),
+    ("update", "mutatingwebhookconfigurations", _ADMISSION,
+     "rewrite any object as it is admitted, pods included"),
+    ("patch", "mutatingwebhookconfigurations", _ADMISSION,
+     "rewrite any object as it is admitted, pods included"),
+    ("create", "validatingwebhookconfigurations", _ADMISSION, "switch admission policies off"),
+    ("update", "validatingwebhookconfigurations", _ADMISSION, "switch admission policies off"),
+    ("patch", "validatingwebhookconfigurations", _ADMISSION, "switch admission policies off"),
 )
+_CSR_GROUP = "certificates.k8s.io"
 
 
 def _not_builtin(obj: KubeObject) -> str | None:
@@ -61,8 +87,12 @@ def _rules(binding: KubeObject) -> list[Rule]:
 
 
 def _users(binding: KubeObject) -> list[Subject]:
-    """The subjects that are not Kubernetes' own ``system:`` users and groups."""
-    return [s for s in subjects(binding) if not s.is_system]
+    """The subjects that are not Kubernetes' own components."""
+    return [s for s in subjects(binding) if not s.is_component]
+
+
+def _scope(binding: KubeObject) -> str:
+    return f" in namespace {binding.namespace}" if binding.kind == "RoleBinding" else ""
 
 
 def _who(found: list[Subject]) -> str:
@@ -84,6 +114,11 @@ def rbac_no_wildcards(obj: KubeObject) -> Iterator[Finding]:
             continue
         wild = [key for key in ("apiGroups", "resources", "verbs", "nonResourceURLs")
                 if "*" in as_list(rule.get(key))]
+        # "pods/*" or "*/scale" grant every subresource, or one on every resource
+        partial = sorted({str(r) for r in as_list(rule.get("resources"))
+                          if "*" in str(r) and str(r) != "*"})
+        if partial:
+            wild.append(f"resources ({', '.join(partial)})")
         if wild:
             yield Finding(f"{obj.kind} {obj.name} rule {i + 1} uses '*' in {', '.join(wild)}",
                           obj.locate("rules", i))
@@ -109,8 +144,7 @@ def rbac_no_cluster_admin_binding(obj: KubeObject) -> Iterator[Finding]:
         if not full:
             return
         how = f"{kind} {name}, which allows every verb on every resource ({full[0].where})"
-    scope = f" in namespace {obj.namespace}" if obj.kind == "RoleBinding" else ""
-    yield Finding(f"{obj.kind} {obj.name} grants {how}{scope} to {_who(users)}",
+    yield Finding(f"{obj.kind} {obj.name} grants {how}{_scope(obj)} to {_who(users)}",
                   obj.locate("roleRef"))
 
 
@@ -127,7 +161,7 @@ def rbac_no_secret_read(obj: KubeObject) -> Iterator[Finding]:
         verbs = [v for v in ("get", "list", "watch") if rule.allows(v, "secrets")]
         if verbs:
             yield Finding(f"{obj.kind} {obj.name} lets {_who(users)} {', '.join(verbs)} "
-                          f"secrets{rule.names_note} through {rule.where}",
+                          f"secrets{rule.names_note} through {rule.where}{_scope(obj)}",
                           obj.locate("roleRef"))
 
 
@@ -141,13 +175,50 @@ def rbac_no_privilege_escalation(obj: KubeObject) -> Iterator[Finding]:
     users = _users(obj)
     if not users:
         return
-    for rule in _rules(obj):
-        granted = [(verb, res, why) for verb, res, group, why in ESCALATIONS
-                   if rule.allows(verb, res, group)]
-        if granted:
-            what = "; ".join(f"{verb} {res} ({why})" for verb, res, why in granted)
+    rules = _rules(obj)
+    for rule in rules:
+        what = _escalations(rule)
+        if what:
             yield Finding(f"{obj.kind} {obj.name} lets {_who(users)} {what} through "
-                          f"{rule.where}", obj.locate("roleRef"))
+                          f"{rule.where}{_scope(obj)}", obj.locate("roleRef"))
+    approval = "" if any(_full_wildcard(r) for r in rules) else _csr_approval(rules)
+    if approval:
+        yield Finding(f"{obj.kind} {obj.name} lets {_who(users)} approve certificate signing "
+                      f"requests ({approval}): client certificates for any user, "
+                      "system:masters included", obj.locate("roleRef"))
+
+
+def _escalations(rule: Rule) -> str:
+    """What one rule lets a subject do among :data:`ESCALATIONS`, in words."""
+    if _full_wildcard(rule):
+        return "do anything (every verb on every resource: escalate, bind, impersonate, exec)"
+    parts: list[str] = []
+    previous: tuple[str, str] | None = None  # the table's previous row, granted or not
+    joined = False  # whether the previous row was granted
+    for verb, resource, group, why in ESCALATIONS:
+        granted = rule.allows(verb, resource, group)
+        if granted and joined and previous == (resource, group):
+            verbs, _, rest = parts[-1].partition(f" {resource} (")
+            parts[-1] = f"{verbs}, {verb} {resource} ({rest}"
+        elif granted:
+            parts.append(f"{verb} {resource} ({why})")
+        joined = granted or (joined and previous == (resource, group))
+        previous = (resource, group)
+    return "; ".join(parts) + (rule.names_note if parts else "")
+
+
+def _csr_approval(rules: list[Rule]) -> str:
+    """Approving a CertificateSigningRequest takes both an update of its ``approval``
+    subresource and ``approve`` on the signer; where the rules grant both, say through what."""
+    update = next((r for r in rules if r.allows("update", "certificatesigningrequests/approval",
+                                                _CSR_GROUP)
+                   or r.allows("patch", "certificatesigningrequests/approval", _CSR_GROUP)),
+                  None)
+    approve = next((r for r in rules if r.allows("approve", "signers", _CSR_GROUP)), None)
+    if update is None or approve is None:
+        return ""
+    return (f"update certificatesigningrequests/approval through {update.where}, approve "
+            f"signers{approve.names_note} through {approve.where}")
 
 
 def _not_default_binding(obj: KubeObject) -> str | None:
@@ -164,8 +235,39 @@ def _not_default_binding(obj: KubeObject) -> str | None:
                        "system:anonymous, system:unauthenticated or system:authenticated")
 def rbac_no_anonymous_binding(obj: KubeObject) -> Iterator[Finding]:
     _, name = role_ref(obj)
-    for subject in subjects(obj):
-        allowed = PUBLIC_DEFAULTS.get(subject.name)
-        if allowed is not None and name not in allowed:
-            yield Finding(f"{obj.kind} {obj.name} grants {_role_text(obj)} to {subject}",
-                          obj.locate("subjects", subject.index))
+    public = [s for s in subjects(obj) if s.name in PUBLIC_SUBJECTS]
+    if not public:
+        return
+    for subject in public:
+        if name in PUBLIC_DEFAULTS.get(subject.name, ()):
+            continue
+        beyond = _beyond_defaults(obj, subject)
+        if beyond:
+            yield Finding(f"{obj.kind} {obj.name} grants {_role_text(obj)}{_scope(obj)} to "
+                          f"{subject}: {beyond}", obj.locate("subjects", subject.index))
+
+
+def _beyond_defaults(binding: KubeObject, subject: Subject) -> str:
+    """What the binding's role grants a public subject beyond what every cluster already
+    grants it ("" when nothing); a role that cannot be read is beyond by default."""
+    try:
+        rules = binding_rules(binding)
+    except UnknownRole as why:
+        return f"{why}, so what it grants is unknown"
+    authenticated = subject.name == "system:authenticated"
+    urls = _DISCOVERY_URLS if authenticated else _PUBLIC_URLS
+    for rule in rules:
+        if rule.non_resource_urls:
+            if rule.verbs <= {"get", "head"} and rule.non_resource_urls <= urls:
+                continue
+        elif authenticated and rule.verbs == {"create"} and rule.resources <= _SELF_REVIEWS:
+            continue
+        return f"it allows {_rule_text(rule)} ({rule.where})"
+    return ""
+
+
+def _rule_text(rule: Rule) -> str:
+    verbs = ", ".join(sorted(rule.verbs)) or "nothing"
+    if rule.non_resource_urls:
+        return f"{verbs} on {', '.join(sorted(rule.non_resource_urls))}"
+    return f"{verbs} on {', '.join(sorted(rule.resources)) or 'no resource'}{rule.names_note}"

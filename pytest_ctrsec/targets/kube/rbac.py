@@ -32,6 +32,7 @@ class Rule:
     role_name: str
     role: KubeObject | None
     index: int
+    non_resource_urls: frozenset[str] = frozenset()  # a rule on URLs has no resources
 
     def allows(self, verb: str, resource: str, group: str = "") -> bool:
         """Whether the rule allows ``verb`` on ``resource`` (``pods`` or ``pods/exec``) of
@@ -89,6 +90,22 @@ class Subject:
     def is_system(self) -> bool:
         return self.name.startswith("system:")
 
+    @property
+    def is_component(self) -> bool:
+        """A Kubernetes component's own identity (``system:masters``, ``system:nodes``,
+        ``system:kube-scheduler``...). The other ``system:`` names stand for workloads
+        (``system:serviceaccount:ns:name``, ``system:serviceaccounts[:ns]``) or for everyone
+        (``system:authenticated``, ``system:unauthenticated``, ``system:anonymous``): what is
+        granted to them is a user's choice."""
+        name = self.name
+        if not name.startswith("system:") or self.kind == "ServiceAccount":
+            return False
+        if name in PUBLIC_SUBJECTS:
+            return False
+        if self.kind == "User":
+            return not name.startswith("system:serviceaccount:")
+        return name != "system:serviceaccounts" and not name.startswith("system:serviceaccounts:")
+
 
 @dataclass(frozen=True, slots=True)
 class Grant:
@@ -99,47 +116,78 @@ class Grant:
     namespace: str
 
 
+# Everyone, authenticated or not.
+PUBLIC_SUBJECTS = frozenset({"system:authenticated", "system:unauthenticated", "system:anonymous"})
+
+
 class UnknownRole(Exception):
     """A binding refers to a role that is neither in the input nor built in."""
 
 
 def _rules_of(obj: KubeObject, name: str) -> list[Rule]:
-    rules = []
-    for i, raw in enumerate(as_list(obj.raw.get("rules"))):
-        if isinstance(raw, dict) and not raw.get("nonResourceURLs"):
-            rules.append(_rule(raw, name, obj, i))
-    return rules
+    return [_rule(raw, name, obj, i) for i, raw in enumerate(as_list(obj.raw.get("rules")))
+            if isinstance(raw, dict)]
 
 
 def _rule(raw: Mapping[str, Any], name: str, obj: KubeObject | None, index: int) -> Rule:
     def strings(key: str) -> frozenset[str]:
         return frozenset(str(v) for v in as_list(raw.get(key)))
 
+    urls = strings("nonResourceURLs")
+    if urls:  # a rule on URLs grants nothing on resources, whatever else it says
+        return Rule(frozenset(), frozenset(), strings("verbs"), frozenset(), name, obj, index,
+                    urls)
     return Rule(strings("apiGroups"), strings("resources"), strings("verbs"),
                 strings("resourceNames"), name, obj, index)
 
 
-# What the default user-facing ClusterRoles allow, as far as the bundled checks look
-# (Kubernetes' bootstrap policy); used when a manifest binds one without defining it.
+# Roles of Kubernetes' bootstrap policy, as far as the bundled checks look; used when a
+# manifest binds one without defining it. admin, edit and view also take in every ClusterRole
+# labelled to aggregate into them (and admin takes edit's rules, edit takes view's).
 _RW = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
+_READ = ("get", "list", "watch")
+_AUTHZ = "authorization.k8s.io"
+_AUTHN = "authentication.k8s.io"
 _BUILTIN_RAW: dict[str, list[dict[str, Any]]] = {
-    "cluster-admin": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+    "cluster-admin": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                      {"nonResourceURLs": ["*"], "verbs": ["*"]}],
     "edit": [
         {"apiGroups": [""], "resources": ["pods", "pods/attach", "pods/exec",
                                           "pods/portforward", "pods/proxy", "secrets",
-                                          "services/proxy", "configmaps", "services"],
+                                          "services/proxy", "configmaps", "services",
+                                          "serviceaccounts", "persistentvolumeclaims"],
          "verbs": list(_RW)},
         {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]},
+        {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
     ],
-    "view": [{"apiGroups": [""], "resources": ["pods", "configmaps", "services", "endpoints",
-                                               "persistentvolumeclaims"],
-              "verbs": ["get", "list", "watch"]}],
+    "view": [{"apiGroups": [""], "resources": ["pods", "pods/log", "configmaps", "services",
+                                               "endpoints", "persistentvolumeclaims"],
+              "verbs": list(_READ)}],
+    "admin": [{"apiGroups": [RBAC_GROUP], "resources": ["roles", "rolebindings"],
+               "verbs": list(_RW)}],
+    "system:auth-delegator": [
+        {"apiGroups": [_AUTHN], "resources": ["tokenreviews"], "verbs": ["create"]},
+        {"apiGroups": [_AUTHZ], "resources": ["subjectaccessreviews"], "verbs": ["create"]}],
+    "system:basic-user": [
+        {"apiGroups": [_AUTHZ], "resources": ["selfsubjectaccessreviews",
+                                              "selfsubjectrulesreviews"], "verbs": ["create"]},
+        {"apiGroups": [_AUTHN], "resources": ["selfsubjectreviews"], "verbs": ["create"]}],
+    "system:discovery": [{"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*",
+                                              "/openapi", "/openapi/*", "/version",
+                                              "/version/"], "verbs": ["get"]}],
+    "system:public-info-viewer": [{"nonResourceURLs": ["/healthz", "/livez", "/readyz",
+                                                       "/version", "/version/"],
+                                   "verbs": ["get"]}],
 }
-_BUILTIN_RAW["admin"] = [*_BUILTIN_RAW["edit"],
-                         {"apiGroups": [RBAC_GROUP], "resources": ["roles", "rolebindings"],
-                          "verbs": list(_RW)}]
 BUILTIN_CLUSTER_ROLES = {name: [_rule(raw, name, None, i) for i, raw in enumerate(rules)]
                          for name, rules in _BUILTIN_RAW.items()}
+# namespaced bootstrap Roles: (namespace, name) -> rules
+BUILTIN_ROLES = {("kube-system", "extension-apiserver-authentication-reader"): [
+    _rule({"apiGroups": [""], "resources": ["configmaps"], "verbs": list(_READ),
+           "resourceNames": ["extension-apiserver-authentication"]},
+          "extension-apiserver-authentication-reader", None, 0)]}
+AGGREGATE_LABEL = "rbac.authorization.k8s.io/aggregate-to-"
+_AGGREGATES_FROM = {"admin": "edit", "edit": "view"}  # the built-in role's own aggregation
 
 
 def role_rules(corpus: KubeCorpus, kind: str, name: str, namespace: str = "") -> list[Rule]:
@@ -148,6 +196,9 @@ def role_rules(corpus: KubeCorpus, kind: str, name: str, namespace: str = "") ->
     if kind == "Role":
         role = corpus.get("Role", name, namespace)
         if role is None:
+            builtin = BUILTIN_ROLES.get((namespace, name))
+            if builtin is not None and not corpus.live:
+                return builtin
             _missing(corpus, "Role", f"{namespace}/{name}")
             return []
         return _rules_of(role, name)
@@ -161,7 +212,7 @@ def _cluster_role_rules(corpus: KubeCorpus, name: str, seen: set[str]) -> list[R
     role = corpus.get("ClusterRole", name)
     if role is None:
         if name in BUILTIN_CLUSTER_ROLES and not corpus.live:
-            return BUILTIN_CLUSTER_ROLES[name]
+            return _builtin_rules(corpus, name, seen)
         _missing(corpus, "ClusterRole", name)
         return []
     rules = _rules_of(role, name)
@@ -172,6 +223,20 @@ def _cluster_role_rules(corpus: KubeCorpus, name: str, seen: set[str]) -> list[R
         for other in corpus.objects_of("ClusterRole"):
             if other is not role and any(selects(s, other.labels) for s in selectors):
                 rules.extend(_cluster_role_rules(corpus, other.name, seen))
+    return rules
+
+
+def _builtin_rules(corpus: KubeCorpus, name: str, seen: set[str]) -> list[Rule]:
+    """A bootstrap ClusterRole's rules, with what the input aggregates into it (a ClusterRole
+    labelled ``rbac.authorization.k8s.io/aggregate-to-view: "true"`` adds to ``view``)."""
+    rules = list(BUILTIN_CLUSTER_ROLES[name])
+    label = AGGREGATE_LABEL + name
+    for other in corpus.objects_of("ClusterRole"):
+        if str(other.labels.get(label)).lower() == "true":
+            rules.extend(_cluster_role_rules(corpus, other.name, seen))
+    lower = _AGGREGATES_FROM.get(name)
+    if lower is not None:
+        rules.extend(_cluster_role_rules(corpus, lower, seen))
     return rules
 
 
