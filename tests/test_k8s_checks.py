@@ -227,3 +227,102 @@ def test_rbac_effective_grants_for_a_subject() -> None:
         ("through-aggregation", "monitoring-secrets", ["list", "watch"])]
     assert grants[0].namespace == ""
     assert any(g.rule.allows("list", "secrets") for g in grants)
+
+
+def test_rules_about_builtin_kinds_do_not_bind_to_custom_kinds_of_that_name() -> None:
+    """A Knative Service is not a Service, an Ingress of another group is not an Ingress, and
+    a pod on the host's network is out of NetworkPolicies' reach."""
+    corpus = corpus_of("""\
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: hello, namespace: shop}
+spec: {template: {spec: {containers: [{image: hello:1}]}}}
+---
+apiVersion: networking.internal.knative.dev/v1alpha1
+kind: Ingress
+metadata: {name: hello, namespace: shop}
+spec: {rules: [{hosts: [hello.shop]}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: node-exporter, namespace: monitoring}
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      containers: [{name: exporter, image: node-exporter:1}]
+""")
+    knative, ingress, exporter = corpus.objects
+    checks = registry()
+    assert not applies(checks["k8s.no-nodeport-services"], knative)
+    assert not applies(checks["k8s.ingress-tls"], ingress)
+    assert not applies(checks["k8s.network-policy-coverage"], exporter)
+    assert applies(checks["k8s.read-only-rootfs"], exporter)
+    verdict = checks["k8s.network-policy-coverage"].evaluate(exporter)
+    assert verdict.outcome == "skipped" and "host's network" in verdict.reason
+
+
+def test_other_engines_policies_make_a_failing_verdict_a_skip() -> None:
+    """A Calico NetworkPolicy is not a Kubernetes one (its selector is ``selector: all()``):
+    it neither counts as a default deny nor is ignored silently."""
+    text = """\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec: {selector: all(), types: [Ingress, Egress]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec: {template: {metadata: {labels: {app: web}}, spec: {containers: [{name: a, image: a:1}]}}}
+"""
+    corpus = corpus_of(text)
+    (web,) = corpus.workloads()
+    (shop,) = [ns for ns in corpus.namespaces() if ns.name == "shop"]
+    checks = registry()
+    for check, model in (("k8s.network-policy-coverage", web),
+                         ("k8s.network-policy-default-deny", shop)):
+        verdict = checks[check].evaluate(model)
+        assert verdict.outcome == "skipped", (check, verdict)
+        assert "NetworkPolicy shop/deny-all (projectcalico.org)" in verdict.reason
+    # without it, both fail
+    alone = corpus_of(text.split("---\n", 1)[1])
+    assert checks["k8s.network-policy-coverage"].evaluate(alone.workloads()[0]).outcome == "failed"
+
+
+def test_objects_owned_by_a_controller_in_the_input_are_judged_through_it() -> None:
+    """``kubectl get deploy,rs,pods -o yaml``: the ReplicaSet and Pod of a Deployment are
+    not judged a second and third time; a Pod whose owner is not in the input is."""
+    corpus = corpus_of("""\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web, namespace: shop}
+  spec: {template: {spec: {containers: [{name: a, image: a:1}]}}}
+- apiVersion: apps/v1
+  kind: ReplicaSet
+  metadata:
+    name: web-5d9f
+    namespace: shop
+    ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, controller: true}]
+  spec: {template: {spec: {containers: [{name: a, image: a:1}]}}}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-5d9f-x2x9q
+    namespace: shop
+    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5d9f, controller: true}]
+  spec: {containers: [{name: a, image: a:1}]}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: orphan-x2x9q
+    namespace: shop
+    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: gone, controller: true}]
+  spec: {containers: [{name: a, image: a:1}]}
+""")
+    labels = [t.label for t in corpus_targets(corpus) if t.model_type == "k8s.object"]
+    assert labels == ["shop/Deployment/web", "shop/Pod/orphan-x2x9q"]
+    assert len(corpus.workloads()) == 4  # the corpus itself keeps every object

@@ -67,6 +67,8 @@ _QUALIFIERS = frozenset({
     "FIELD", "PARAM", "COUNT", "LIMIT", "MIN", "MAX", "ROUNDS", "ITERATIONS", "SCOPE",
     "SCOPES", "AUDIENCE", "ISSUER", "PROVIDER", "BACKEND", "STORE", "REF", "ID", "IDS",
     "HINT", "COMPLEXITY", "STRENGTH", "CHARS", "CHARSET", "REGEX", "PATTERN", "RESET",
+    # settings about passwords (PostgreSQL's password_encryption, password_history)
+    "ENCRYPTION", "HISTORY", "REUSE",
 })
 # Any of these words means the value is public or a switch (``MYSQL_RANDOM_ROOT_PASSWORD``,
 # ``NEXT_PUBLIC_API_KEY``, ``PUBLIC_KEY``).

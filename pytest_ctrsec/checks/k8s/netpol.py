@@ -8,7 +8,14 @@ written, unless ``policyTypes`` says otherwise. An allow-all rule is one with no
 ports, or a peer ``ipBlock`` of ``0.0.0.0/0`` or ``::/0`` without exceptions and no ports.
 
 ``k8s.network-policy-coverage`` (per workload): some policy of the workload's namespace
-selects its pod template's labels (``matchLabels`` and ``matchExpressions``)."""
+selects its pod template's labels (``matchLabels`` and ``matchExpressions``). Pods on the
+host's network are out of its reach (NetworkPolicies do not apply to them), so the check does
+not bind to them.
+
+Both judge Kubernetes NetworkPolicies (``networking.k8s.io``). Where the input also holds
+another engine's policies (Calico, Cilium, Antrea, AdminNetworkPolicy) that could isolate the
+pods, a verdict that would fail becomes a skip naming them: their semantics are not
+evaluated here."""
 
 from __future__ import annotations
 
@@ -56,6 +63,37 @@ def _needs_workloads(ns: KubeNamespace) -> str | None:
     return None if ns.workloads else f"namespace {ns.display} has no workloads"
 
 
+# Policy kinds of other engines: (group, kind) -> cluster-wide
+_OTHER_POLICIES = {
+    ("projectcalico.org", "NetworkPolicy"): False,
+    ("crd.projectcalico.org", "NetworkPolicy"): False,
+    ("projectcalico.org", "GlobalNetworkPolicy"): True,
+    ("crd.projectcalico.org", "GlobalNetworkPolicy"): True,
+    ("cilium.io", "CiliumNetworkPolicy"): False,
+    ("cilium.io", "CiliumClusterwideNetworkPolicy"): True,
+    ("crd.antrea.io", "NetworkPolicy"): False,
+    ("crd.antrea.io", "ClusterNetworkPolicy"): True,
+    ("policy.networking.k8s.io", "AdminNetworkPolicy"): True,
+    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): True,
+}
+
+
+def _other_engines(corpus: Any, namespace: str) -> None:
+    """Skip, naming them, when other engines' policies may isolate the namespace's pods."""
+    if corpus is None:
+        return
+    kinds = {kind for _, kind in _OTHER_POLICIES}
+    found = [o for kind in sorted(kinds) for o in corpus.objects_of(kind)
+             if (o.group, kind) in _OTHER_POLICIES
+             and (_OTHER_POLICIES[(o.group, kind)] or o.namespace == namespace)]
+    if found:
+        names = ", ".join(f"{o.kind} {o.ref.split('/', 1)[0] + '/' if o.namespace else ''}"
+                          f"{o.name} ({o.group})" for o in found[:3])
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        raise CannotEvaluate(f"no Kubernetes NetworkPolicy does it, but {names}{more} may: "
+                             "other engines' policies are not evaluated")
+
+
 def _readable(corpus: Any) -> None:
     reason = corpus.forbidden("NetworkPolicy") if corpus is not None else None
     if reason:
@@ -69,6 +107,13 @@ def _readable(corpus: Any) -> None:
                        "Egress] and no rules, then allow what each workload needs")
 def network_policy_default_deny(ns: KubeNamespace) -> Iterator[Finding]:
     _readable(ns.corpus)
+    findings = list(_default_deny_findings(ns))
+    if findings:
+        _other_engines(ns.corpus, ns.name)
+    yield from findings
+
+
+def _default_deny_findings(ns: KubeNamespace) -> Iterator[Finding]:
     policies = ns.corpus.network_policies(ns.name) if ns.corpus else []
     everyone = [p for p in policies if is_empty(_spec(p).get("podSelector"))]
     for direction, rules_key, peers_key in (("Ingress", "ingress", "from"),
@@ -87,14 +132,23 @@ def network_policy_default_deny(ns: KubeNamespace) -> Iterator[Finding]:
                                   policy.locate("spec", rules_key, i))
 
 
+def _host_network(obj: KubeObject) -> str | None:
+    assert obj.pod is not None
+    if obj.pod.spec.get("hostNetwork") is True:
+        return (f"{obj.kind} {obj.name} runs on the host's network, where NetworkPolicies do "
+                "not apply")
+    return None
+
+
 @k8s_check("k8s.network-policy-coverage", title="Every workload is selected by a NetworkPolicy",
-           severity="medium", refs=("CKV2_K8S_6", "C-0260"),
+           severity="medium", why_not=_host_network, refs=("CKV2_K8S_6", "C-0260"),
            remediation="add a NetworkPolicy whose podSelector matches the workload's pod labels")
 def network_policy_coverage(obj: KubeObject) -> Iterator[Finding]:
     assert obj.pod is not None and obj.corpus is not None
     _readable(obj.corpus)
     if obj.corpus.policies_selecting(obj):
         return
+    _other_engines(obj.corpus, obj.namespace)
     labels = ", ".join(f"{k}={v}" for k, v in sorted(obj.pod.labels.items())) or "no labels"
     where = f"namespace {obj.namespace}" if obj.namespace else "its namespace"
     yield Finding(f"no NetworkPolicy in {where} selects the pods of {obj.kind} {obj.name} "

@@ -4,29 +4,75 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
-from ...detect.secrets import SecretHit, scan_pair, scan_value
+from ...detect.secrets import SecretHit, is_credential_name, scan_pair, scan_value
 from ...findings import Finding
 from ...targets.kube.model import KubeObject, as_list, as_map
 from .base import k8s_check
 
 # "name = value", "name: value", "\"name\": \"value\"" lines inside a config file value
 _ASSIGNMENT = re.compile(r"""^\s*["']?([A-Za-z_][\w.-]*)["']?\s*[=:]\s*["']?(.*?)["']?,?\s*$""")
+# "name value" directives (redis.conf's requirepass, masterauth)
+_DIRECTIVE = re.compile(r"""^\s*([A-Za-z_][\w.-]*)\s+["']?([^\s"';]+)["']?;?\s*$""")
+_DIRECTIVE_NAMES = frozenset({"requirepass", "masterauth"})
+# SQL in init scripts: CREATE USER ... PASSWORD 'x', IDENTIFIED BY 'x'
+_SQL_PASSWORD = re.compile(r"(?i)\b(?:PASSWORD|IDENTIFIED\s+BY)\s+'([^']+)'")
 
 
 def _config_hits(key: str, value: str) -> list[SecretHit]:
-    """A ConfigMap entry: the pair itself, and each assignment line of a config file.
-    ``${VAR}`` is read as a reference (envsubst, Spring and most config templating)."""
+    """A ConfigMap entry: the pair itself, then the file it holds: JSON documents, and
+    assignment, directive and SQL password lines. ``${VAR}`` is read as a reference (envsubst,
+    Spring and most config templating)."""
     hits = scan_pair(key, value, syntax="compose")
-    if hits or "\n" not in value:
+    if hits:
         return hits
+    hits = _json_hits(key, value)
     for line in value.splitlines():
-        match = _ASSIGNMENT.match(line)
-        if match and match.group(2):
-            hits += scan_pair(match.group(1), match.group(2), syntax="compose",
-                              key=f"{key}: {match.group(1)}")
+        hits += _line_hits(key, line)
+    return hits
+
+
+def _line_hits(key: str, line: str) -> list[SecretHit]:
+    match = _ASSIGNMENT.match(line)
+    if match and match.group(2):
+        return scan_pair(match.group(1), match.group(2), syntax="compose",
+                         key=f"{key}: {match.group(1)}")
+    match = _DIRECTIVE.match(line)
+    if match and (match.group(1).lower() in _DIRECTIVE_NAMES
+                  or is_credential_name(match.group(1))):
+        return scan_pair("PASSWORD", match.group(2), syntax="compose",
+                         key=f"{key}: {match.group(1)}")
+    return [hit for sql in _SQL_PASSWORD.finditer(line)
+            for hit in scan_pair("PASSWORD", sql.group(1), syntax="compose",
+                                 key=f"{key}: SQL PASSWORD")]
+
+
+def _json_hits(key: str, value: str) -> list[SecretHit]:
+    """Credential-named fields of a JSON document held in one entry (``config.json``)."""
+    text = value.strip()
+    if not text.startswith(("{", "[")):
+        return []
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return []
+    hits: list[SecretHit] = []
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for name, item in node.items():
+                if isinstance(item, str):
+                    hits += scan_pair(str(name), item, syntax="compose",
+                                      key=f"{key}: {path}{name}")
+                else:
+                    stack.append((f"{path}{name}.", item))
+        elif isinstance(node, list):
+            stack.extend((path, item) for item in node)
     return hits
 
 
@@ -75,7 +121,7 @@ def _host_covered(host: str, tls_hosts: list[str]) -> bool:
 
 
 @k8s_check("k8s.ingress-tls", title="Ingresses serve TLS", severity="medium",
-           kinds={"Ingress"}, refs=("C-0263",),
+           kinds={"networking.k8s.io/Ingress", "extensions/Ingress"}, refs=("C-0263",),
            remediation="add spec.tls with a certificate Secret covering every host of the rules")
 def ingress_tls(obj: KubeObject) -> Iterator[Finding]:
     spec = as_map(obj.raw.get("spec")) or {}

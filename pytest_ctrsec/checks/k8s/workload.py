@@ -5,8 +5,10 @@ Thresholds (documented here and in the check metadata):
 
 - ``k8s.resources-limited``: every init and regular container has a memory limit and a CPU
   request (a CPU limit too with the option ``require_cpu_limit``). A limit also serves as the
-  request (the API server copies it), and a LimitRange of the namespace with a container
-  ``default`` / ``defaultRequest`` fills what the manifest leaves out.
+  request (the API server copies it), a LimitRange of the namespace with a container
+  ``default`` / ``defaultRequest`` fills what the manifest leaves out, and pod-level
+  ``spec.resources`` (Kubernetes 1.32+) bound every container of the pod. A quantity of zero
+  is no limit.
 - ``k8s.probes-defined``: long-running workloads (not Jobs, CronJobs, PodTemplates, or Pods
   with ``restartPolicy`` Never/OnFailure) need a readiness and a liveness probe on every
   regular container and on every sidecar (an init container with ``restartPolicy: Always``).
@@ -14,10 +16,15 @@ Thresholds (documented here and in the check metadata):
   ``stable``...) fails; a fixed tag without a digest needs ``imagePullPolicy: Always``
   (option ``require_pull_always``), since a tag can be pushed again. The default pull policy
   is ``Always`` for no tag or ``latest``, ``IfNotPresent`` otherwise, as in Kubernetes.
+- ``k8s.service-account-token-not-automounted``: the pod spec, or else its ServiceAccount,
+  sets ``automountServiceAccountToken: false``; a pod whose own ServiceAccount (not
+  ``default``) is granted RBAC permissions in the input talks to the API, so it needs its
+  token and passes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -26,6 +33,7 @@ from ...errors import CannotEvaluate
 from ...findings import Finding
 from ...runsettings.imageref import parse_image_ref
 from ...targets.kube.model import Container, KubeObject, as_list, as_map
+from ...targets.kube.rbac import subjects
 from .base import k8s_check
 
 _LONG_RUNNING_EXCLUDED = frozenset({"Job", "CronJob", "PodTemplate"})
@@ -49,6 +57,11 @@ def read_only_rootfs(obj: KubeObject) -> Iterator[Finding]:
 
 
 # --- resources -------------------------------------------------------------------------
+
+
+def _quantity_zero(value: Any) -> bool:
+    """A quantity written as zero (``0``, ``0m``, ``0Mi``...): no limit at all."""
+    return value is not None and value != "" and not _quantity_set(value)
 
 
 def _quantity_set(value: Any) -> bool:
@@ -90,22 +103,28 @@ def _limit_range_defaults(obj: KubeObject) -> dict[str, set[str]]:
            options={"require_cpu_limit": False})
 def resources_limited(obj: KubeObject, require_cpu_limit: bool = False) -> Iterator[Finding]:
     defaults = _limit_range_defaults(obj)
+    assert obj.pod is not None
+    pod = as_map(obj.pod.spec.get("resources")) or {}  # pod-level resources bound every container
+    pod_limits = as_map(pod.get("limits")) or {}
+    pod_requests = {**pod_limits, **(as_map(pod.get("requests")) or {})}
+    wanted = [("limits", "memory", "memory limit"), ("requests", "cpu", "CPU request")]
+    if require_cpu_limit:
+        wanted.append(("limits", "cpu", "CPU limit"))
     for c in _containers(obj, "initContainers", "containers"):
         resources = as_map(c.data.get("resources")) or {}
         limits = as_map(resources.get("limits")) or {}
-        requests = {**limits, **(as_map(resources.get("requests")) or {})}
+        own = {"limits": limits, "requests": {**limits, **(as_map(resources.get("requests")) or {})}}
+        pods = {"limits": pod_limits, "requests": pod_requests}
         missing = []
-        if not _quantity_set(limits.get("memory")) and "memory" not in defaults["limits"]:
-            missing.append("memory limit")
-        if not _quantity_set(requests.get("cpu")) and "cpu" not in defaults["requests"]:
-            missing.append("CPU request")
-        if require_cpu_limit and not _quantity_set(limits.get("cpu")) and (
-                "cpu" not in defaults["limits"]):
-            missing.append("CPU limit")
+        for kind, name, words in wanted:
+            value = own[kind].get(name)
+            if _quantity_set(value) or _quantity_set(pods[kind].get(name)) or (
+                    name in defaults[kind]):
+                continue
+            missing.append(f"{words} of 0" if _quantity_zero(value) else f"no {words}")
         if missing:
             where = (*c.path, "resources") if resources else c.path
-            yield Finding(f"{c.describe} has no {' and no '.join(missing)}",
-                          obj.locate(*where))
+            yield Finding(f"{c.describe} has {' and '.join(missing)}", obj.locate(*where))
 
 
 # --- probes ----------------------------------------------------------------------------
@@ -166,6 +185,11 @@ def image_pinned(obj: KubeObject, require_pull_always: bool = True) -> Iterator[
 # --- secrets in env --------------------------------------------------------------------
 
 
+# ${NAME} is not expanded by Kubernetes but by the application or its entrypoint (Spring,
+# envsubst, shells): a reference, not a literal. $(NAME) is Kubernetes' own.
+_BRACED_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
 @k8s_check("k8s.no-secrets-in-env", title="No literal credentials in container env",
            severity="high", refs=("CKV_K8S_35", "C-0012"),
            remediation="move the value into a Secret and reference it with "
@@ -176,7 +200,8 @@ def no_secrets_in_env(obj: KubeObject) -> Iterator[Finding]:
             if not isinstance(env, dict) or not isinstance(env.get("value"), (str, int, float)):
                 continue
             name = str(env.get("name", ""))
-            for hit in scan_pair(name, str(env["value"]), syntax="k8s"):
+            value = _BRACED_REF.sub(r"$(\1)", str(env["value"]))
+            for hit in scan_pair(name, value, syntax="k8s"):
                 yield Finding(f"{c.describe}: env {hit.summary}",
                               obj.locate(*c.path, "env", i, "value"))
 
@@ -199,11 +224,14 @@ def token_not_automounted(obj: KubeObject) -> Iterator[Finding]:
     value = spec.get("automountServiceAccountToken")
     if value is False:
         return
+    name = _service_account_name(spec)
+    if _token_needed(obj, name):
+        return
     if value is True:
-        yield Finding("the pod spec sets automountServiceAccountToken: true",
+        yield Finding(f"the pod spec sets automountServiceAccountToken: true, and its "
+                      f"ServiceAccount {name} is granted no RBAC permission in the input",
                       obj.locate(*obj.pod.spec_path, "automountServiceAccountToken"))
         return
-    name = _service_account_name(spec)
     account = obj.corpus.service_account(obj.namespace, name) if obj.corpus else None
     if account is not None and account.raw.get("automountServiceAccountToken") is False:
         return
@@ -211,11 +239,32 @@ def token_not_automounted(obj: KubeObject) -> Iterator[Finding]:
         raise CannotEvaluate(f"ServiceAccount {name} could not be read: "
                              f"{obj.corpus.forbidden('ServiceAccount')}")
     why = ("does not set it to false" if account is not None else
-           "is not in the input" if obj.corpus is None or not obj.corpus.live else
+           "is the namespace's own, which mounts it unless told otherwise" if name == "default"
+           else "is not in the input" if obj.corpus is None or not obj.corpus.live else
            "does not exist")
     yield Finding(f"the pod spec does not set automountServiceAccountToken: false and its "
                   f"ServiceAccount {name} {why}, so the token is mounted",
                   obj.locate(*obj.pod.spec_path))
+
+
+def _token_needed(obj: KubeObject, account: str) -> bool:
+    """Whether a (Cluster)RoleBinding of the input grants the pod's ServiceAccount anything:
+    such a pod calls the API with its token. A manifest without a namespace goes where it is
+    applied; Helm renders that namespace ``default`` in subjects when none is given. Every pod
+    that names no account runs as ``default``, so a grant to it says nothing of this pod."""
+    corpus = obj.corpus
+    if corpus is None or account == "default":
+        return False
+    namespaces = {obj.namespace} if obj.namespace else {"", "default"}
+    users = {f"system:serviceaccount:{ns}:{account}" for ns in namespaces}
+    for binding in corpus.objects_of("RoleBinding") + corpus.objects_of("ClusterRoleBinding"):
+        for subject in subjects(binding):
+            if subject.kind == "ServiceAccount" and subject.name == account and (
+                    subject.namespace in namespaces):
+                return True
+            if subject.kind == "User" and subject.name in users:
+                return True
+    return False
 
 
 @k8s_check("k8s.no-default-service-account", title="Workloads use their own service account",

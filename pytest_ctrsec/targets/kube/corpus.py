@@ -24,6 +24,9 @@ CLUSTER_SCOPED = frozenset({
 })
 
 
+NETWORK_POLICY_GROUPS = frozenset({"networking.k8s.io", "extensions"})
+
+
 class KubeCorpus:
     """All objects read from one set of inputs or one cluster. Filled once by
     :func:`build_corpus`, read-only afterwards."""
@@ -94,7 +97,10 @@ class KubeCorpus:
         return self.get("ServiceAccount", name, namespace)
 
     def network_policies(self, namespace: str) -> list[KubeObject]:
-        return self.objects_of("NetworkPolicy", namespace)
+        """The Kubernetes NetworkPolicies of a namespace (not Calico's or Antrea's kinds of
+        the same name, whose fields mean something else)."""
+        return [p for p in self.objects_of("NetworkPolicy", namespace)
+                if p.group in NETWORK_POLICY_GROUPS]
 
     def policies_selecting(self, obj: KubeObject) -> list[KubeObject]:
         """NetworkPolicies of the object's namespace whose podSelector selects its pods."""
@@ -107,6 +113,18 @@ class KubeCorpus:
     def effective_rbac(self, kind: str, name: str, namespace: str = "") -> list[Grant]:
         """Every rule bound to a subject (``User``, ``Group`` or ``ServiceAccount``)."""
         return effective_grants(self, Subject(kind, name, namespace))
+
+    def controller(self, obj: KubeObject) -> KubeObject | None:
+        """The object's controller (``ownerReferences`` with ``controller: true``) when it is
+        in the input too: a dump's ReplicaSet of a Deployment, or its Pods."""
+        refs = (as_map(obj.raw.get("metadata")) or {}).get("ownerReferences")
+        for ref in refs if isinstance(refs, list) else ():
+            if isinstance(ref, dict) and ref.get("controller") is True:
+                owner = self.get(str(ref.get("kind", "")), str(ref.get("name", "")),
+                                 obj.namespace)
+                if owner is not None:
+                    return owner
+        return None
 
     def judged(self, namespace: str) -> bool:
         """Whether objects of ``namespace`` are judged ("" for cluster-scoped and unset)."""

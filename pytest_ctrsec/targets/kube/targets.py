@@ -1,6 +1,10 @@
 """Targets of a corpus: one per object (``k8s.object``), one per namespace
 (``k8s.namespace``), and one per kind a live cluster would not list (every check of that kind
-then skips with the reason)."""
+then skips with the reason).
+
+An object whose controller is in the input too (the ReplicaSets and Pods of a Deployment in a
+``kubectl get -o yaml`` dump) is judged through that controller, as on a live cluster, not a
+second time."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from .waivers import waiver_annotations
 def corpus_targets(corpus: KubeCorpus, *, waivers: bool = True) -> list[Target]:
     """Every target of the corpus, objects first, in the order they were read."""
     targets = [object_target(obj, corpus, waivers) for obj in corpus.objects
-               if corpus.judged(obj.namespace)]
+               if corpus.judged(obj.namespace) and corpus.controller(obj) is None]
     targets += [unavailable_target(item, corpus) for item in corpus.unavailable]
     targets += [namespace_target(ns, corpus, waivers) for ns in corpus.namespaces()
                 if corpus.judged(ns.name)]
