@@ -130,14 +130,13 @@ def _config_hits(image: Image) -> Iterator[tuple[str, SecretHit]]:
     Entrypoint, Cmd and Healthcheck (``--requirepass s3cret``)."""
     conf = image.config
     for name, value in conf.env_map.items():
-        yield from (("Env", hit) for hit in scan_pair(name, value, syntax=None))
+        yield from (("Env ", hit) for hit in scan_pair(name, value, syntax=None))
     for name, value in conf.labels.items():
-        yield from (("Label", hit) for hit in scan_pair(name, value, syntax=None))
+        yield from (("Label ", hit) for hit in scan_pair(name, value, syntax=None))
     for what, argv in (("Entrypoint/Cmd", (*(conf.entrypoint or ()), *(conf.cmd or ()))),
                        ("Healthcheck", (conf.healthcheck or ())[1:])):
         if argv:
-            yield from ((what, hit) for hit in scan_command(" ".join(argv), "the command",
-                                                            syntax=None))
+            yield from (("", hit) for hit in scan_command(" ".join(argv), what, syntax=None))
 
 
 def _history_hits(image: Image) -> Iterator[tuple[Step, SecretHit]]:
@@ -160,7 +159,7 @@ def no_secrets_in_env(image: Image) -> Iterator[Finding]:
     seen: set[tuple[str, str]] = set()
     for what, hit in _config_hits(image):
         seen.add((hit.detector, hit.evidence))
-        yield Finding(f"{what} {hit.summary}", extra={"detector": hit.detector})
+        yield Finding(f"{what}{hit.summary}", extra={"detector": hit.detector})
     for step, hit in _history_hits(image):
         if (hit.detector, hit.evidence) not in seen:
             seen.add((hit.detector, hit.evidence))
