@@ -186,7 +186,10 @@ def test_ci_readme_tries_the_gate_on_the_compose_example(pytester: pytest.Pytest
     monkeypatch.chdir(pytester.path / "example_suites" / "compose")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
     assert result.ret == 1
-    result.assert_outcomes(passed=72, failed=2 + 16, skipped=3, xfailed=3)
+    outcomes = result.parseoutcomes()
+    # The team's two failing tests, and the bundled failures less the three waived ones.
+    assert (outcomes["failed"], outcomes["xfailed"], outcomes["skipped"]) == (
+        2 + len(COMPOSE_FAILURES) - 3, 3, len(COMPOSE_SKIPS))
     assert (pytester.path / "ctrsec.json").exists() and (pytester.path / "ctrsec.sarif").exists()
 
 
