@@ -231,6 +231,21 @@ def test_container_apparmor_profile() -> None:
     assert mac(apparmor_profile="", apparmor_active=False) == "passed"
 
 
+def test_apparmor_unconfined_is_reported_once_with_its_cause() -> None:
+    def findings(**kw: Any) -> list[str]:
+        verdict = run("mac-profile-confined", rs(kind="container", **kw), "container")
+        return [f.message for f in verdict.findings]
+
+    # The engine records apparmor=unconfined in .AppArmorProfile as well: one finding.
+    (written,) = findings(security_opt=("apparmor=unconfined",),
+                          apparmor_profile="unconfined", apparmor_active=True)
+    assert "--security-opt apparmor:unconfined" in written
+    # On an AppArmor host a privileged container runs unconfined: say that it is why.
+    (privileged,) = findings(privileged=True, apparmor_profile="unconfined",
+                             apparmor_active=True)
+    assert "--privileged runs it unconfined" in privileged
+
+
 def test_read_only_rootfs() -> None:
     assert outcome("read-only-rootfs") == "failed"
     assert outcome("read-only-rootfs", read_only=True) == "passed"

@@ -185,17 +185,23 @@ _UNCONFINED_TYPES = frozenset({"type:spc_t", "type:unconfined_t"})
     remediation="Remove `apparmor:unconfined` and `label:disable` from `security_opt`; keep "
                 "the default AppArmor profile or SELinux labels.")
 def mac_profile_confined(s: RunSettings) -> Iterator[Finding]:
+    written = False  # apparmor=unconfined given by the user: reported once, as written
     for name, arg in security_opts(s):
         value = arg.lower()
         if (name, value) in (("apparmor", "unconfined"), ("label", "disable")) or \
                 (name == "label" and value.replace("=", ":") in _UNCONFINED_TYPES):
+            written = written or name == "apparmor"
             yield Finding(f"{who(s)} turns off mandatory access control "
                           f"({spell(s, 'security_opt', '--security-opt')} {name}:{arg}); "
                           f"remove it", s.locate("security_opt"))
     profile = s.apparmor_profile
-    if profile == "unconfined" or (profile == "" and s.apparmor_active):
+    if profile == "unconfined" and not written:
+        why = ("--privileged runs it unconfined; remove --privileged" if s.privileged else
+               "its .AppArmorProfile is unconfined; recreate it with the default profile")
+        yield Finding(f"{who(s)} runs without an AppArmor profile: {why}", s.location)
+    elif profile == "" and s.apparmor_active:
         yield Finding(f"{who(s)} runs without an AppArmor profile although the host enforces "
-                      f"AppArmor; recreate it without apparmor=unconfined", s.location)
+                      f"AppArmor (.AppArmorProfile is empty); recreate it", s.location)
 
 
 @runsettings_check(
