@@ -202,6 +202,20 @@ def test_targets_names_labels_and_namespace_targets(tmp_path: Path) -> None:
     ("- just\n- a list\n", SchemaError, "not a Kubernetes object (a YAML sequence)", 1),
     ("apiVersion: v1\nkind: List\nitems:\n- 3\n", SchemaError, "item 0 is not an object", 3),
     ("apiVersion: v1\nkind: Pod\nmetadata: [x]\n", SchemaError, "metadata is not a mapping", 1),
+    # a key written twice: kubectl refuses it, and which value is meant is unknown
+    ("apiVersion: v1\nkind: Pod\nspec:\n  hostPID: false\n  hostPID: true\n", ParseError,
+     "key 'hostPID' is written twice in this mapping", 5),
+    ('{"apiVersion": "v1", "kind": "Pod", "kind": "Service"}\n', ParseError,
+     "key 'kind' is written twice", 1),
+    # an unrendered Helm template, quoted (valid YAML) or bare (not YAML)
+    ('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "{{ .Release.Name }}-config"\n',
+     SchemaError, "ConfigMap: metadata.name is an unrendered template ({{ .Release.Name }}-"
+                  "config): pipe `helm template CHART`", 1),
+    ("{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\n{{- end }}\n", ParseError,
+     "(an unrendered Helm template? pipe `helm template CHART` into --ctrsec-k8s=-)", 1),
+    ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n",
+     SchemaError, "Kustomization is not a Kubernetes object (a Kustomize file: pipe `kubectl "
+                  "kustomize DIR`", 1),
 ])
 def test_bad_input_is_one_clear_line(tmp_path: Path, text: str, error: type, message: str,
                                      line: int) -> None:
@@ -312,3 +326,51 @@ def test_namespace_filter_on_manifests(tmp_path: Path) -> None:
                                           "shop"]
     corpus = load_corpora(SimpleNamespace(k8s=(str(path),), namespace=("shop",)))[0]
     assert corpus.get("ClusterRole", "reader") is not None  # still there to resolve bindings
+
+
+def test_merge_keys_may_be_overridden_without_a_duplicate_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "merge.yaml", """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: m}
+        data:
+          <<: {a: "1", b: "2"}
+          a: "3"
+        """)
+    (cm,) = load_manifests((str(path),)).objects
+    assert cm.raw["data"] == {"a": "3", "b": "2"}
+
+
+@pytest.mark.parametrize(("marker", "tool"), [
+    ("Chart.yaml", "helm template"), ("kustomization.yaml", "kubectl kustomize"),
+    ("kustomization.yml", "kubectl kustomize"), ("Kustomization", "kubectl kustomize")])
+def test_folders_a_tool_builds_manifests_from_are_refused_with_the_command(
+        tmp_path: Path, marker: str, tool: str) -> None:
+    """A chart's templates and values, or a Kustomize base before its patches, images and
+    namespace, are not what gets deployed: judging them would judge something else."""
+    write(tmp_path, "deploy/plain/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n")
+    write(tmp_path, f"deploy/app/{marker}", "apiVersion: v2\nname: app\nversion: 0.1.0\n")
+    write(tmp_path, "deploy/app/values.yaml", "replicaCount: 1\n")
+    write(tmp_path, "deploy/app/templates/deployment.yaml",
+          "metadata:\n  name: {{ include \"app.fullname\" . }}\n")
+    folder = os.path.join(str(tmp_path / "deploy"), "app")
+    for given in (str(tmp_path / "deploy"), folder):
+        with pytest.raises(InputError) as info:
+            load_manifests((given,))
+        assert str(info.value).startswith(f"{folder}: ")
+        assert f"`{tool} {folder}`" in str(info.value)
+    # the folders that hold manifests are still read
+    assert [o.name for o in load_manifests((str(tmp_path / "deploy" / "plain"),)).objects] == ["s"]
+
+
+def test_json_manifests_with_tabs_bom_and_utf16(tmp_path: Path) -> None:
+    """Tab-indented JSON (jq --tab, Python), a UTF-8 byte order mark, and UTF-16 from a
+    PowerShell redirect are all read; a .yml/.json mix in one folder too."""
+    write(tmp_path, "m/a.json", '{\n\t"apiVersion": "v1",\n\t"kind": "Service",\n\t"metadata": {"name": "tabs"}\n}\n')
+    (tmp_path / "m" / "b.json").write_bytes(
+        b'\xef\xbb\xbf{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "bom"}}')
+    (tmp_path / "m" / "c.yml").write_bytes(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: utf16\n".encode("utf-16"))
+    corpus = load_manifests((str(tmp_path / "m"),))
+    assert [(o.name, o.origin.line) for o in corpus.objects] == [("tabs", 1), ("bom", 1),
+                                                                ("utf16", 1)]

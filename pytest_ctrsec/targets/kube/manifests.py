@@ -4,31 +4,49 @@ and ``*List`` kinds, each object with the file and line it starts on.
 
 Every document must be a Kubernetes object (a mapping with ``apiVersion`` and ``kind``);
 anything else is reported with its file and line, never dropped. Empty documents (``---``
-alone, comments only) are skipped, as kubectl skips them."""
+alone, comments only) are skipped, as kubectl skips them. A key written twice in one mapping
+is refused, as kubectl refuses it.
+
+What is not a manifest until a tool builds it is refused with the command that builds it,
+since judging its files would judge something else than what gets deployed: a folder holding
+a Helm chart (``Chart.yaml``: templates and values, ``helm template``), a Kustomize folder
+(``kustomization.yaml``: resources before their patches, images and namespace, ``kubectl
+kustomize``), a Kustomize file given by name, and a document whose name, namespace, kind or
+apiVersion is still a template (``{{ .Release.Name }}``)."""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ...errors import InputError, SchemaError
+from ...errors import InputError, ParseError, SchemaError
 from .model import Origin
 from .yamldocs import YamlDoc, key_line, read_documents
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN_NAME = "<stdin>"
 MAX_BYTES = 256 * 1024 * 1024  # one manifest stream; a cluster dump of 5,000 objects is ~5 MB
+_KUSTOMIZE = "a Kustomize file: pipe `kubectl kustomize DIR` into --ctrsec-k8s=-"
+_HELM = "pipe `helm template CHART` into --ctrsec-k8s=-"
 _HINTS = {
-    "kustomization.yaml": "a Kustomize file: pipe `kubectl kustomize DIR` into --ctrsec-k8s=-",
-    "kustomization.yml": "a Kustomize file: pipe `kubectl kustomize DIR` into --ctrsec-k8s=-",
-    "chart.yaml": "a Helm chart: pipe `helm template CHART` into --ctrsec-k8s=-",
-    "values.yaml": "Helm values: pipe `helm template CHART` into --ctrsec-k8s=-",
-    "values.yml": "Helm values: pipe `helm template CHART` into --ctrsec-k8s=-",
+    "kustomization.yaml": _KUSTOMIZE,
+    "kustomization.yml": _KUSTOMIZE,
+    "kustomization": _KUSTOMIZE,
+    "chart.yaml": f"a Helm chart: {_HELM}",
+    "values.yaml": f"Helm values: {_HELM}",
+    "values.yml": f"Helm values: {_HELM}",
 }
+# Files that make their folder something a tool builds manifests from.
+CHART_FILE = "Chart.yaml"
+KUSTOMIZE_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
+# A Go template action ({{ .Values.x }}, {{- include "x" . }}) left in by an unrendered chart
+_TEMPLATE = re.compile(r"\{\{-?\s*[-.$\w\"(/]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +114,19 @@ def _capped(stream: BinaryIO, shown: str) -> bytes:
 
 def read_text(text: bytes | str, shown: str) -> Iterator[RawObject]:
     """The objects of a YAML or JSON stream named ``shown`` in messages."""
-    for doc in read_documents(text, shown):
-        yield from objects_of(doc, shown)
+    try:
+        for doc in read_documents(text, shown, unique_keys=True):
+            yield from objects_of(doc, shown)
+    except ParseError as err:
+        if not _unrendered(text):
+            raise
+        raise ParseError(f"{err.message} (an unrendered Helm template? {_HELM})", err.path,
+                         err.line) from None
+
+
+def _unrendered(text: bytes | str) -> bool:
+    sample = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    return _TEMPLATE.search(sample) is not None
 
 
 def objects_of(doc: YamlDoc, shown: str) -> Iterator[RawObject]:
@@ -107,6 +136,8 @@ def objects_of(doc: YamlDoc, shown: str) -> Iterator[RawObject]:
         raise SchemaError(f"not a Kubernetes object (a YAML {_yaml_type(data)}){_hint(shown)}",
                           shown, doc.line)
     kind, api_version = _identity(data, shown, doc.line)
+    if api_version.partition("/")[0] == KUSTOMIZE_GROUP:
+        raise SchemaError(f"{kind} is not a Kubernetes object ({_KUSTOMIZE})", shown, doc.line)
     if kind == "List" or (kind.endswith("List") and isinstance(data.get("items"), list)):
         yield from _items(doc, kind, api_version, shown)
         return
@@ -150,6 +181,12 @@ def _check_metadata(data: dict[str, Any], shown: str, line: int) -> None:
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise SchemaError(f"{data['kind']}: metadata is not a mapping", shown, line)
+    fields = (("kind", data.get("kind")), ("apiVersion", data.get("apiVersion")),
+              *((f"metadata.{k}", (metadata or {}).get(k)) for k in ("name", "namespace")))
+    for name, value in fields:
+        if isinstance(value, str) and _TEMPLATE.search(value):
+            raise SchemaError(f"{data.get('kind')}: {name} is an unrendered template "
+                              f"({value[:60]}): {_HELM}", shown, line)
 
 
 def _hint(shown: str) -> str:
@@ -178,11 +215,26 @@ def _files(given: str) -> Iterator[tuple[Path, str]]:
         return
     for dirpath, dirnames, filenames in os.walk(path, onerror=_walk_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        _not_a_build_source(given, path, dirpath, filenames)
         for name in sorted(filenames):
             full = Path(dirpath, name)
             # regular files only: a device or FIFO found in a tree is not a manifest
             if name.endswith(SUFFIXES) and not name.startswith(".") and full.is_file():
                 yield full, os.path.join(given, os.path.relpath(full, path))
+
+
+def _not_a_build_source(given: str, root: Path, dirpath: str, filenames: list[str]) -> None:
+    """A folder a tool builds manifests from is refused, with the command that builds them."""
+    shown = os.path.normpath(os.path.join(given, os.path.relpath(dirpath, root)))
+    if CHART_FILE in filenames:
+        raise InputError(f"a Helm chart ({CHART_FILE}): its templates and values are not "
+                         f"Kubernetes objects until rendered; pipe `helm template {shown}` "
+                         "into --ctrsec-k8s=-, or give the folders that hold manifests", shown)
+    kustomization = next((f for f in KUSTOMIZE_FILES if f in filenames), None)
+    if kustomization is not None:
+        raise InputError(f"a Kustomize folder ({kustomization}): its objects are what "
+                         f"`kubectl kustomize {shown}` builds (namespace, images and patches "
+                         "applied); pipe that into --ctrsec-k8s=-", shown)
 
 
 def _walk_error(err: OSError) -> None:

@@ -13,6 +13,10 @@ Scalars are resolved with YAML 1.1 rules, as Kubernetes' own YAML decoder does (
 Hostile input stays harmless: aliases are shared, never copied, and a document whose aliases
 would expand beyond :data:`MAX_EXPANDED_NODES` nodes (a "billion laughs") is rejected, as is
 nesting deeper than :data:`MAX_DEPTH`.
+
+With ``unique_keys`` a key written twice in one mapping is a :class:`ParseError`, as it is for
+kubectl, Helm and the API server (Go's YAML decoders refuse it): which of the two values is
+meant cannot be told. Keys brought in by a ``<<`` merge may be overridden.
 """
 
 from __future__ import annotations
@@ -72,14 +76,15 @@ class YamlDoc:
                                                compare=False)
 
 
-def read_documents(text: bytes | str, path: str) -> Iterator[YamlDoc]:
+def read_documents(text: bytes | str, path: str, *,
+                   unique_keys: bool = False) -> Iterator[YamlDoc]:
     """Every non-empty document of a YAML stream; :class:`ParseError` names path and line."""
     parser: Any = _Parser(text)
     try:
         parser.get_event()  # StreamStartEvent
         while not parser.check_event(ev.StreamEndEvent):
             start = parser.get_event()  # DocumentStartEvent
-            builder = _Builder(parser)
+            builder = _Builder(parser, unique_keys)
             first = parser.get_event()
             data = builder.build(first, 0)
             parser.get_event()  # DocumentEndEvent
@@ -125,14 +130,15 @@ def _first_line(first: Any, start: Any) -> int:
 class _Builder:
     """Builds one document from events, recording key lines."""
 
-    __slots__ = ("parser", "lines", "anchors", "exact", "aliased")
+    __slots__ = ("parser", "lines", "anchors", "exact", "aliased", "unique_keys")
 
-    def __init__(self, parser: Any) -> None:
+    def __init__(self, parser: Any, unique_keys: bool = False) -> None:
         self.parser = parser
         self.lines = array("I")
         self.anchors: dict[str, Any] = {}
         self.exact = True
         self.aliased = False
+        self.unique_keys = unique_keys
 
     def build(self, event: Any, depth: int) -> Any:
         kind = type(event)
@@ -157,6 +163,7 @@ class _Builder:
         if event.anchor:  # a map may refer to itself through its anchor
             self.anchors[event.anchor] = out
         get, append = self.parser.get_event, self.lines.append
+        merged: set[Any] = set()  # keys a << merge brought in: they may be overridden
         while True:
             item = get()
             if type(item) is ev.MappingEndEvent:
@@ -165,25 +172,35 @@ class _Builder:
             key = self.build(item, depth + 1)
             value = self.build(get(), depth + 1)
             if key == "<<" and type(item) is ev.ScalarEvent and not item.style:
-                self._merge(out, value, item)
+                merged.update(k for k in self._merge(out, value, item))
                 continue
             if isinstance(key, (dict, list)):
                 raise yaml.MarkedYAMLError(problem="a mapping key must be a scalar",
                                            problem_mark=item.start_mark)
             if key in out:
+                if self.unique_keys and key not in merged:
+                    raise yaml.MarkedYAMLError(
+                        problem=f"key {str(key)[:80]!r} is written twice in this mapping "
+                                "(Kubernetes refuses it)", problem_mark=item.start_mark)
                 self.exact = False
+                merged.discard(key)
             out[key] = value
 
-    def _merge(self, out: dict[Any, Any], value: Any, event: Any) -> None:
-        """``<<: *base`` merge keys: keys written in the map win over merged ones."""
+    def _merge(self, out: dict[Any, Any], value: Any, event: Any) -> list[Any]:
+        """``<<: *base`` merge keys: keys written in the map win over merged ones. Returns
+        the keys it added."""
         self.exact = False
         sources = value if isinstance(value, list) else [value]
+        added = []
         for source in sources:
             if not isinstance(source, dict):
                 raise yaml.MarkedYAMLError(problem="a merge key needs a mapping",
                                            problem_mark=event.start_mark)
             for key, val in source.items():
-                out.setdefault(key, val)
+                if key not in out:
+                    out[key] = val
+                    added.append(key)
+        return added
 
     def _sequence(self, event: Any, depth: int) -> list[Any]:
         if depth > MAX_DEPTH:
