@@ -30,3 +30,11 @@ def read_capped(path: str | os.PathLike[str], limit: int) -> bytes:
             if total > limit:
                 raise TooLarge(limit)
     return b"".join(chunks)
+
+
+def too_deep(err: Exception) -> bool:
+    """Whether libyaml itself refused a YAML error's nesting. Newer builds (PyYAML 6.0.4) stop
+    at 1,000 flow levels while scanning ahead, before a reader's own depth cap sees the depth;
+    that is always past the readers' caps, so they report their own message whichever libyaml
+    is installed."""
+    return "maximum nesting depth" in (getattr(err, "problem", None) or "")

@@ -19,6 +19,7 @@ import yaml
 from yaml._yaml import CParser
 
 from ...errors import InputError, ParseError
+from ...limits import too_deep
 from .nodes import Pos, YMap, YSeq
 
 MAX_DEPTH = 100  # Compose files nest a dozen levels; far beyond that is hostile input
@@ -420,6 +421,8 @@ def parse_documents(text: str, path: str) -> list[Document]:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
+        if too_deep(err):
+            raise ParseError(f"nesting deeper than {MAX_DEPTH} levels", path, line) from None
         problem = err.problem or err.context or "invalid YAML"
         raise ParseError(f"invalid YAML: {problem}", path, line) from None
     except yaml.YAMLError as err:

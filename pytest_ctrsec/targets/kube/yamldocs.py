@@ -33,6 +33,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from ...errors import ParseError
+from ...limits import too_deep
 
 # libyaml's parser; without libyaml the pure-Python Loader has the same event API, slower
 _Parser: Any
@@ -99,8 +100,11 @@ def read_documents(text: bytes | str, path: str, *,
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
-        raise ParseError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None
-                         ) from None
+        if too_deep(err):
+            problem = f"YAML nested deeper than {MAX_DEPTH} levels"
+        else:
+            problem = f"invalid YAML: {problem}"
+        raise ParseError(problem, path, mark.line + 1 if mark else None) from None
     except yaml.YAMLError as err:
         raise ParseError(f"invalid YAML: {err}", path) from None
     except RecursionError:
