@@ -68,6 +68,16 @@ def test_escaped_dollar_is_a_literal() -> None:
     assert literal_view("$$x") == "$x"
 
 
+def test_escaped_references_are_left_to_the_container() -> None:
+    # $${NAME} reaches the container as ${NAME}; in a command line $$NAME is expanded by the
+    # container's shell too.
+    assert scan_pair("DB_PASSWORD", "$${MYSQL_PASSWORD}") == []
+    assert scan_command('redis-server --requirepass "$${REDIS_PASSWORD}"') == []
+    assert scan_command("sh -c 'redis-server --requirepass $$REDIS_PASSWORD'") == []
+    assert len(scan_command("redis-server --requirepass $$ecretpass1")) == 0  # a reference
+    assert len(scan_command("redis-server --requirepass s$$cretpass1")) == 1
+
+
 def test_k8s_references() -> None:
     assert scan_pair("DB_PASSWORD", "$(DB_PASSWORD)", syntax="k8s") == []
     assert scan_pair("DB_PASSWORD", "pa$(X)ss", syntax="k8s") == []

@@ -258,3 +258,53 @@ def test_a_container_port_range_is_one_finding() -> None:
     result = verdict("ports-bound-to-interface", inspect(host={"PortBindings": bindings}))
     assert len(result.findings) == 2
     assert "9000-9010->9000-9010/tcp" in result.findings[0].message
+
+
+# --- image-pinned: a reference written from variables the deployment supplies --------------
+
+@pytest.mark.parametrize(("written", "loaded", "outcome"), [
+    ("ghcr.io/acme/app:${APP_VERSION}", "ghcr.io/acme/app:", "skipped"),
+    ("${REGISTRY}/acme/api:1.4.0", "/acme/api:1.4.0", "skipped"),
+    ("${IMAGE}", "", "skipped"),
+    ("acme/web:${WEB_TAG:-latest}", "acme/web:latest", "failed"),
+    ("postgres:${PG_MAJOR:-16}", "postgres:16", "passed"),
+])
+def test_an_image_from_unset_variables_cannot_be_evaluated(written: str, loaded: str,
+                                                           outcome: str) -> None:
+    result = verdict("image-pinned", compose({"image": loaded}, {"image": written}))
+    assert result.outcome == outcome
+    if outcome == "skipped":
+        assert written in result.reason
+        assert verdict("image-digest-pinned",
+                       compose({"image": loaded}, {"image": written})).outcome == "skipped"
+
+
+# --- no-secrets-in-env: hashes, escaped references and application keys --------------------
+
+@pytest.mark.parametrize(("name", "written", "final", "outcome"), [
+    ("ADMIN_TOKEN", "$$argon2id$$v=19$$m=65540,t=3,p=4$$MmeKRnGK5RW5mJS7h3TOL89GrpLPX$$Dqs"
+     "stvoSAETl9YhnsXbf43WeaUwJC6JhViIvuPoig78",
+     "$argon2id$v=19$m=65540,t=3,p=4$MmeKRnGK5RW5mJS7h3TOL89GrpLPX$DqsstvoSAETl9YhnsXbf43We"
+     "aUwJC6JhViIvuPoig78", "passed"),
+    ("HTPASSWD", "admin:$$apr1$$H6uskkkW$$IgXLP6ewTrSuBkTrqE8wj/",
+     "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/", "passed"),
+    ("HTPASSWD", "admin:$$apr1$$H6uskkkW$$IgXLP6ewTrSuBkTrqE8wj/,bob:plaintext1",
+     "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/,bob:plaintext1", "failed"),
+    ("APP_KEY", "base64:2fl+Ktvkfl+Fuz4Qp/A75G2RTiWVA/ZoKZvp6fiiM10=",
+     "base64:2fl+Ktvkfl+Fuz4Qp/A75G2RTiWVA/ZoKZvp6fiiM10=", "failed"),
+    ("DB_PASSWORD", "P@$$w0rd-2024", "P@$w0rd-2024", "failed"),
+])
+def test_hashes_and_keys_in_the_environment(name: str, written: str, final: str,
+                                            outcome: str) -> None:
+    service = compose({"environment": {name: final}}, {"environment": {name: written}})
+    container = inspect(config={"Env": [f"{name}={final}"]})
+    for settings in (service, container):
+        result = verdict("no-secrets-in-env", settings)
+        assert result.outcome == outcome
+        assert all(final[6:20] not in f.message for f in result.findings)
+
+
+def test_an_escaped_reference_is_left_to_the_container() -> None:
+    service = compose({"environment": {"DB_PASSWORD": "${MYSQL_PASSWORD}"}},
+                      {"environment": {"DB_PASSWORD": "$${MYSQL_PASSWORD}"}})
+    assert verdict("no-secrets-in-env", service).outcome == "passed"

@@ -116,6 +116,11 @@ def _credential_word(words: list[str], i: int) -> bool:
 _COMPOSE_REF = re.compile(
     r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _K8S_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+# ``$${VAR}`` alone: Compose passes ``${VAR}`` on for the container's shell or program to
+# expand, so it is a reference too (no password reads ``${NAME}``); in a command line the
+# bare ``$$VAR`` is one as well (``sh -c "redis-server --requirepass $$REDIS_PASSWORD"``).
+_ESCAPED_REF = re.compile(r"\$\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+_ESCAPED_SHELL_REF = re.compile(r"\$\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _compose_sub(match: re.Match[str]) -> str:
@@ -146,6 +151,8 @@ def literal_view(value: str, syntax: str | None = "compose") -> str:
         return value
     if syntax == "k8s":
         return _K8S_REF.sub(_k8s_sub, value)
+    if _ESCAPED_REF.fullmatch(value.strip()):
+        return REF
     return _COMPOSE_REF.sub(_compose_sub, value)
 
 
@@ -161,13 +168,31 @@ _FILE_PATH = re.compile(r"(?:~|\.{1,2})?(?:/[\w.@%+-]+){2,}/?"
                         r"|(?:~|\.{1,2})?/[\w@%+-]+\.[A-Za-z]\w{0,7}")
 
 
+# A password hash in crypt or PHC form ($argon2id$..., bcrypt $2y$..., htpasswd $apr1$...,
+# sha512-crypt $6$...): what a setting such as Vaultwarden's ADMIN_TOKEN or a basic-auth
+# user list is meant to hold instead of the password.
+_PASSWORD_HASH = re.compile(r"\$(?:argon2(?:id|i|d)|2[abxy]|apr1|[156]|y|gy|7|scrypt|"
+                            r"pbkdf2(?:-sha(?:1|256|512))?)\$[A-Za-z0-9./+=,$-]{8,}")
+
+
 def _is_literal_secret(view: str) -> bool:
     """Whether a literal view is a value a credential could be (not a reference, switch,
-    placeholder or a path to a file that holds the secret)."""
+    placeholder, password hash or a path to a file that holds the secret)."""
     text = view.strip()
     if REF in text or text.lower() in _BOOLEANS or text.startswith(_SECRET_PATHS):
         return False
-    return _PLACEHOLDER.fullmatch(text) is None and _FILE_PATH.fullmatch(text) is None
+    return (_PLACEHOLDER.fullmatch(text) is None and _FILE_PATH.fullmatch(text) is None
+            and not _password_hashes(text))
+
+
+def _password_hashes(text: str) -> bool:
+    """Whether ``text`` is password hashes only, each maybe after ``user:`` (an htpasswd
+    line, a comma-separated basic-auth user list)."""
+    if _PASSWORD_HASH.fullmatch(text):
+        return True
+    entries = [entry.strip() for entry in text.split(",")]
+    return all(_PASSWORD_HASH.fullmatch(e if e.startswith("$") else e.partition(":")[2])
+               for e in entries)
 
 
 # --- value detectors -------------------------------------------------------------------
@@ -186,6 +211,8 @@ _DETECTORS: tuple[tuple[str, str, str], ...] = (
      r"https://hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+"),
     ("stripe-key", "a Stripe live key", r"(?<![A-Za-z0-9])(?:sk|rk)_live_[0-9A-Za-z]{20,}"),
     ("npm-token", "an npm token", r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
+    ("laravel-app-key", "an application encryption key (Laravel APP_KEY)",
+     r"(?<![A-Za-z0-9])base64:[A-Za-z0-9+/]{43}="),
     ("url-password", "a URL with a literal password",
      r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:(?P<pw>[^\s/@]+)@"),
 )
@@ -193,7 +220,7 @@ _VALUE_RE = re.compile("|".join(f"(?P<d{i}>{rx})" for i, (_, _, rx) in enumerate
 # Cheap pre-filter: every detector needs one of these substrings.
 _HINTS = re.compile("|".join(re.escape(h) for h in (
     "-----BEGIN", "AKIA", "ASIA", "ABIA", "ACCA", "AIza", "gh", "github_pat_", "glpat-", "xox",
-    "hooks.slack", "_live_", "npm_", "://")))
+    "hooks.slack", "_live_", "npm_", "://", "base64:")))
 
 
 @dataclass(frozen=True)
@@ -284,7 +311,10 @@ def scan_command(text: str, key: str = "", syntax: str | None = "compose") -> li
     for flag, arg in _FLAG.findall(text):
         if not (is_credential_name(flag) or flag.lower() == "requirepass"):
             continue
-        view = literal_view(arg.strip("'\""), syntax)
+        text = arg.strip("'\"")
+        if syntax == "compose" and _ESCAPED_SHELL_REF.fullmatch(text):
+            continue
+        view = literal_view(text, syntax)
         if _is_literal_secret(view):
             hits.append(SecretHit("credential-flag", key or f"--{flag}",
                                   f"a literal credential in --{flag}", mask(view)))

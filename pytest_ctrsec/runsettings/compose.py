@@ -15,6 +15,7 @@ over ``mem_limit``/``cpus``/``pids_limit``, ``deploy.restart_policy`` over ``res
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,7 @@ def _build(service: ComposeService, project: ComposeProject | None,
     image_ref = _str(conf.get("image"))
     user = _str(conf.get("user")) or None  # "" (e.g. an unset ${UID}) means the image's
     user_unset = _unset_user(service.raw.get("user"), user)
+    image_unset = _unset_image(service.raw.get("image"), image_ref)
     health, disabled = _healthcheck(conf.get("healthcheck"))
     # The image is only asked about what the service leaves to it, or a user name to resolve.
     inherits = user is None or health is None or needs_passwd(user)
@@ -86,6 +88,7 @@ def _build(service: ComposeService, project: ComposeProject | None,
     locations.update(env_locations)
     return RunSettings(
         name=service.name, image_ref=image_ref, image=facts, user=user, user_unset=user_unset,
+        image_unset=image_unset,
         image_built="build" in conf and str(conf.get("pull_policy") or "") == "build",
         privileged=parse_bool(conf.get("privileged")),
         cap_add=_strs(conf.get("cap_add")), cap_drop=_strs(conf.get("cap_drop")),
@@ -212,6 +215,17 @@ def _unset_user(raw: Any, user: str | None) -> str | None:
     if not isinstance(raw, str) or "$" not in raw.replace("$$", ""):
         return None
     return raw if not (user or "").partition(":")[0].strip() else None
+
+
+_BROKEN_REF = re.compile(r"^[/:@]|[/:@]$|//|[/:]:|:@|/@")
+
+
+def _unset_image(raw: Any, image_ref: str | None) -> str | None:
+    """``image:`` as written when it refers to variables that are not set here and came out
+    incomplete (``ghcr.io/acme/app:${VERSION}`` -> ``ghcr.io/acme/app:``)."""
+    if not isinstance(raw, str) or "$" not in raw.replace("$$", ""):
+        return None
+    return raw if not image_ref or _BROKEN_REF.search(image_ref.strip()) else None
 
 
 def _add_env_files(env: dict[str, str | None], locations: dict[str, Location],

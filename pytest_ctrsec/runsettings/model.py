@@ -77,6 +77,9 @@ class RunSettings:
     # Compose: ``user:`` as written when its variables are not set here, so the effective
     # user is unknown (``"${UID}:${GID}"`` reads ``":"`` without them).
     user_unset: str | None = None
+    # Compose: ``image:`` as written when its variables are not set here and the reference
+    # came out incomplete (``app:${VERSION}`` reads ``app:``).
+    image_unset: str | None = None
     # Compose: the image is only ever built here (``build:`` with ``pull_policy: build``), so
     # its reference names the local build, not something pulled.
     image_built: bool = False

@@ -15,6 +15,10 @@ _IMAGE_ID = re.compile(r"(?:sha256:)?([0-9a-f]{12,64})")
 
 
 def _ref(s: RunSettings) -> ImageRef:
+    if s.image_unset:
+        raise CannotEvaluate(f"{who(s)} names image {s.image_unset!r} from variables that are "
+                             f"not set here, so the reference is incomplete; give them "
+                             f"(environment, .env or --ctrsec-compose-env-file) to check it")
     if not s.image_ref:
         raise CannotEvaluate(f"{who(s)} names no image (it is built from `build:`); pinning "
                              f"applies to the Dockerfile's FROM (dockerfile.base-image-pinned)")
