@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ...detect.secrets import SecretHit, is_credential_name, scan_pair, scan_value
-from ...findings import Finding
+from ...detect.secrets import SecretHit, scan_pair, scan_value
+from ...findings import Finding, mask
 from ...targets.kube.model import KubeObject, as_list, as_map
 from .base import k8s_check
 
@@ -19,6 +19,8 @@ _ASSIGNMENT = re.compile(r"""^\s*["']?([A-Za-z_][\w.-]*)["']?\s*[=:]\s*["']?(.*?
 # "name value" directives (redis.conf's requirepass, masterauth)
 _DIRECTIVE = re.compile(r"""^\s*([A-Za-z_][\w.-]*)\s+["']?([^\s"';]+)["']?;?\s*$""")
 _DIRECTIVE_NAMES = frozenset({"requirepass", "masterauth"})
+# htpasswd lines (user:hash): hashes to crack offline, which nginx and Apache read from a Secret
+_HTPASSWD = re.compile(r"^\s*([^:\s#]+):(\$apr1\$\S+|\$2[aby]\$\S+|\$[156]\$\S+|\{SHA\}\S+)\s*$")
 # SQL in init scripts: CREATE USER ... PASSWORD 'x', IDENTIFIED BY 'x'
 _SQL_PASSWORD = re.compile(r"(?i)\b(?:PASSWORD|IDENTIFIED\s+BY)\s+'([^']+)'")
 
@@ -37,13 +39,17 @@ def _config_hits(key: str, value: str) -> list[SecretHit]:
 
 
 def _line_hits(key: str, line: str) -> list[SecretHit]:
+    match = _HTPASSWD.match(line)
+    if match:
+        return [SecretHit("password-hash", f"{key}: {match.group(1)}",
+                          "an htpasswd password hash", mask(match.group(2)))]
     match = _ASSIGNMENT.match(line)
     if match and match.group(2):
         return scan_pair(match.group(1), match.group(2), syntax="compose",
                          key=f"{key}: {match.group(1)}")
+    # only known directives: nginx's proxy_pass, fastcgi_pass... end in "pass" too
     match = _DIRECTIVE.match(line)
-    if match and (match.group(1).lower() in _DIRECTIVE_NAMES
-                  or is_credential_name(match.group(1))):
+    if match and match.group(1).lower() in _DIRECTIVE_NAMES:
         return scan_pair("PASSWORD", match.group(2), syntax="compose",
                          key=f"{key}: {match.group(1)}")
     return [hit for sql in _SQL_PASSWORD.finditer(line)
