@@ -33,7 +33,6 @@ from ...errors import CannotEvaluate
 from ...findings import Finding
 from ...runsettings.imageref import parse_image_ref
 from ...targets.kube.model import Container, KubeObject, as_list, as_map
-from ...targets.kube.rbac import subjects
 from .base import k8s_check
 
 _LONG_RUNNING_EXCLUDED = frozenset({"Job", "CronJob", "PodTemplate"})
@@ -268,16 +267,10 @@ def _token_needed(obj: KubeObject, account: str) -> bool:
     corpus = obj.corpus
     if corpus is None or account == "default":
         return False
-    namespaces = {obj.namespace} if obj.namespace else {"", "default"}
-    users = {f"system:serviceaccount:{ns}:{account}" for ns in namespaces}
-    for binding in corpus.objects_of("RoleBinding") + corpus.objects_of("ClusterRoleBinding"):
-        for subject in subjects(binding):
-            if subject.kind == "ServiceAccount" and subject.name == account and (
-                    subject.namespace in namespaces):
-                return True
-            if subject.kind == "User" and subject.name in users:
-                return True
-    return False
+    bound = corpus.bound_subjects()
+    return any(("ServiceAccount", ns, account) in bound
+               or ("User", "", f"system:serviceaccount:{ns}:{account}") in bound
+               for ns in ((obj.namespace,) if obj.namespace else ("", "default")))
 
 
 @k8s_check("k8s.no-default-service-account", title="Workloads use their own service account",

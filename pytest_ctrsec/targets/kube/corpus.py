@@ -11,7 +11,7 @@ from .manifests import RawObject
 from .model import Container, KubeNamespace, KubeObject, Unavailable, as_map
 from .podspec import extract, template_paths
 from .policy import PolicyResolver
-from .rbac import Grant, Subject, effective_grants
+from .rbac import Grant, Subject, effective_grants, subjects
 from .selectors import selects
 
 # Kinds without a namespace: a namespace written on them means nothing.
@@ -43,6 +43,7 @@ class KubeCorpus:
         self._by_kind_ns: dict[tuple[str, str], list[KubeObject]] = {}
         self._by_key: dict[tuple[str, str, str], KubeObject] = {}
         self._namespaces: list[KubeNamespace] | None = None
+        self._bound: frozenset[tuple[str, str, str]] | None = None
 
     def __repr__(self) -> str:
         return f"<KubeCorpus {self.label!r}: {len(self.objects)} objects>"
@@ -53,6 +54,7 @@ class KubeCorpus:
         self._by_kind_ns.setdefault((obj.kind, obj.namespace), []).append(obj)
         self._by_key.setdefault((obj.kind, obj.namespace, obj.name), obj)
         self._namespaces = None
+        self._bound = None
 
     # --- queries --------------------------------------------------------------------
 
@@ -125,6 +127,15 @@ class KubeCorpus:
                 if owner is not None:
                     return owner
         return None
+
+    def bound_subjects(self) -> frozenset[tuple[str, str, str]]:
+        """``(kind, namespace, name)`` of every subject some (Cluster)RoleBinding names."""
+        if self._bound is None:
+            self._bound = frozenset(
+                (s.kind, s.namespace, s.name)
+                for b in self.objects_of("RoleBinding") + self.objects_of("ClusterRoleBinding")
+                for s in subjects(b))
+        return self._bound
 
     def judged(self, namespace: str) -> bool:
         """Whether objects of ``namespace`` are judged ("" for cluster-scoped and unset)."""
