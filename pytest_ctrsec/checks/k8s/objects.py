@@ -112,8 +112,32 @@ def no_nodeport_services(obj: KubeObject) -> Iterator[Finding]:
         yield Finding(f"Service {obj.name} is of type NodePort: it opens a port on every node",
                       where)
     elif svc_type == "LoadBalancer":
-        yield Finding(f"Service {obj.name} is of type LoadBalancer: it is exposed outside the "
-                      "cluster", where, severity="info")
+        yield Finding(f"Service {obj.name} is of type LoadBalancer: {_exposure(obj)}", where,
+                      severity="info")
+
+
+# Annotations that make a cloud load balancer internal (AWS, GCP, Azure, OCI, Alibaba)
+_INTERNAL_LB = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": None,
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "networking.gke.io/load-balancer-type": "Internal",
+    "cloud.google.com/load-balancer-type": "Internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": None,
+    "service.beta.kubernetes.io/oci-load-balancer-internal": None,
+    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type": "intranet",
+}
+
+
+def _exposure(obj: KubeObject) -> str:
+    """Who can reach a LoadBalancer Service, as far as the manifest says."""
+    for key, wanted in _INTERNAL_LB.items():
+        value = str(obj.annotations.get(key, "")).strip().lower()
+        if value == (wanted or "true").lower():
+            return f"an internal load balancer ({key}), reachable from the cloud network"
+    ranges = as_list((as_map(obj.raw.get("spec")) or {}).get("loadBalancerSourceRanges"))
+    if ranges:
+        return f"it is exposed outside the cluster to {', '.join(str(r) for r in ranges[:4])}"
+    return "it is exposed outside the cluster"
 
 
 def _host_covered(host: str, tls_hosts: list[str]) -> bool:

@@ -169,8 +169,10 @@ def rbac_no_secret_read(obj: KubeObject) -> Iterator[Finding]:
            "impersonate or exec", severity="critical", kinds=BINDINGS, why_not=_not_builtin,
            refs=("CKV_K8S_155", "CKV_K8S_156", "CKV_K8S_157", "CKV_K8S_158", "CKV2_K8S_1",
                  "CKV2_K8S_2", "CKV2_K8S_3", "C-0002", "C-0191"),
-           remediation="remove escalate, bind and impersonate verbs and create on pods/exec, "
-                       "pods/attach, nodes/proxy and serviceaccounts/token")
+           remediation="remove escalate, bind and impersonate verbs, create or get on "
+                       "pods/exec, pods/attach and nodes/proxy, create on "
+                       "serviceaccounts/token, writes to webhook configurations and CSR "
+                       "approval, or bind the role only to those who administer the cluster")
 def rbac_no_privilege_escalation(obj: KubeObject) -> Iterator[Finding]:
     users = _users(obj)
     if not users:
