@@ -62,6 +62,14 @@ class Finding:
         fields["severity"] = severity
         fields["extra"] = {} if extra is _NEW else extra
 
+    @property
+    def accepted(self) -> dict[str, Any] | None:
+        """The live waiver (as in the JSON report) accepting this finding alone: a check
+        judging many items, such as advisories, accepts single ones through
+        ``<check>/<item>`` waivers and keeps them in its findings, marked."""
+        waiver: Any = self.extra.get("accepted") if self.extra else None
+        return waiver if waiver and not waiver.get("expired") else None
+
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"message": self.message}
         out["location"] = self.location.to_json() if self.location else None

@@ -190,11 +190,28 @@ def _run_one(check: Check, target: Target, options: Mapping[str, Any] | None, de
                     verdict.reason)
     if verdict.outcome != "failed" or waivers is None:
         return result
+    if any(f.accepted for f in findings):
+        result = _accepting(result, waivers, default)
+        if result.outcome != "failed":
+            return result
     waiver = waivers.find(check.id, target.name, extra)
     if waiver is None:
         return result
     outcome = "failed" if waiver.expired() else "waived"
     return Result(check, target, outcome, result.severity, findings, waiver.reason, waiver)
+
+
+def _accepting(result: Result, waivers: WaiverSet, default: str) -> Result:
+    """A failure whose findings are all accepted one by one (``<check>/<item>`` waivers) is
+    waived by those waivers; else it fails (accepted findings are ``info``, so the rest set
+    its severity)."""
+    if any(not f.accepted for f in result.findings):
+        return result
+    sources = {f.accepted["source"] for f in result.findings if f.accepted}
+    chosen = [w for w in waivers.waivers if w.source in sources]
+    reason = "; ".join(dict.fromkeys(w.reason for w in chosen))
+    return result._replace(outcome="waived", severity=default, reason=reason,
+                           waiver=chosen[0] if chosen else None)
 
 
 def _anchored(finding: Finding, target: Target) -> Finding:

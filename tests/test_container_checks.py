@@ -264,14 +264,15 @@ def test_ports_given_with_the_host_network_are_not_published(docker_client: Any,
 
 @pytest.mark.parametrize(("log_config", "result"), [
     ({"Type": "local", "Config": {}}, "passed"),  # local rotates by default (20m x 5)
-    ({"Type": "json-file", "Config": {"max-size": "10m"}}, "passed"),  # one file of 10m
+    ({"Type": "json-file", "Config": {"max-size": "10m"}}, "failed"),  # no history kept
+    ({"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}}, "passed"),
     ({"Type": "json-file", "Config": {"max-file": "3"}}, "failed"),  # ignored alone
 ])
 def test_log_rotation_as_the_drivers_apply_it(log_config: dict[str, Any], result: str,
                                               lab: Lab, network: str) -> None:
     args = hardened(network, free_port(), log_config=log_config)
-    container = lab.load(lab.create(f"log-{log_config['Type']}-{len(log_config['Config'])}"
-                                    f"-{result}", args))
+    keys = "-".join(k.replace("max-", "") for k in sorted(log_config["Config"])) or "none"
+    container = lab.load(lab.create(f"log-{log_config['Type']}-{keys}", args))
     assert verdict("container.logs-rotated", container).outcome == result
 
 

@@ -311,12 +311,19 @@ def test_accepted_advisories(osv_source: OsvSource) -> None:
     elsewhere = Waiver(f"{CHECK}/DEBIAN-CVE-2099-1003", "other image", "image:other:*",
                        source="waivers.yaml:15")
     verdict = _run(osv_source, accepted=(live, expired, elsewhere))
-    names = {r[0] for r in finding_rows(verdict)}
-    assert "openssl" not in names and "libssl3" not in names and "bsdutils" in names
-    lodash = next(f.message for f in verdict.findings if f.message.startswith("lodash"))
-    assert lodash.endswith("its acceptance expired on 2020-01-01 (waivers.yaml:9)")
+    open_ = {f.extra["vulnerability"]["package"] for f in verdict.findings if not f.accepted}
+    accepted = [f for f in verdict.findings if f.accepted]
+    assert "openssl" not in open_ and "libssl3" not in open_ and "bsdutils" in open_
+    # accepted advisories stay visible, marked, as info findings naming their waiver
+    assert {f.extra["vulnerability"]["package"] for f in accepted} >= {"openssl"}
+    assert all(f.severity == "info" and f.accepted["source"] == "waivers.yaml:3"
+               and f.message.endswith("accepted: not reachable (waivers.yaml:3)")
+               for f in accepted)
+    lodash = next(f for f in verdict.findings if f.message.startswith("lodash"))
+    assert lodash.message.endswith("its acceptance expired on 2020-01-01 (waivers.yaml:9)")
+    assert lodash.accepted is None and lodash.extra["accepted"]["expired"] is True
     whole = Waiver(f"{CHECK}/*", "accept everything", "image:app:1")
-    assert _run(osv_source, accepted=(whole,)).outcome == "passed"
+    assert all(f.accepted for f in _run(osv_source, accepted=(whole,)).findings)
 
 
 def test_check_without_data_or_coverage_skips(dumps: Path, tmp_path: Path) -> None:

@@ -49,8 +49,24 @@ def test_findings_from_the_offline_database(pytester: pytest.Pytester, image_ref
         f"- check: {CHECK}/{i}\n  reason: accepted in the test\n" for i in ids))
     accepted = _run(pytester, f"--ctrsec-vulndb={dumps}", f"--ctrsec-waivers={waiver}",
                     f"--ctrsec-vulndb-cache={pytester.path / 'cache'}")
-    assert _row(pytester)["outcome"] == "passed", accepted.stdout.str()[-2000:]
+    row = _row(pytester)
+    # every advisory accepted: the result is waived, its advisories still listed
+    assert accepted.ret == 0 and row["outcome"] == "waived", accepted.stdout.str()[-2000:]
+    assert row["waiver"]["reason"] == "accepted in the test"
+    assert all(f["accepted"]["source"].startswith(str(waiver)) for f in row["findings"])
     assert "matched no failure" not in accepted.stdout.str()
+    # one advisory left open fails at its own severity; a waiver for no advisory is listed
+    waiver.write_text("".join(f"- check: {CHECK}/{i}\n  reason: accepted in the test\n"
+                              for i in ids[1:]) +
+                      f"- check: {CHECK}/CVE-1999-0001\n  reason: nowhere\n")
+    partly = _run(pytester, f"--ctrsec-vulndb={dumps}", f"--ctrsec-waivers={waiver}",
+                  f"--ctrsec-vulndb-cache={pytester.path / 'cache'}")
+    row = _row(pytester)
+    assert partly.ret == 1 and row["outcome"] == "failed"
+    still = [f for f in row["findings"] if not f.get("accepted")]
+    assert still and all(ids[0] in f["message"] for f in still)
+    out = partly.stdout.str()
+    assert "matched no failure (1)" in out and "CVE-1999-0001" in out
 
 
 def test_without_a_database_the_check_says_why(pytester: pytest.Pytester,

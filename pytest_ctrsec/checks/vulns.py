@@ -78,11 +78,20 @@ def _message(v: Vulnerability, level: str) -> str:
 
 
 def _finding(v: Vulnerability, level: str, waiver: Waiver | None) -> Finding:
+    """The advisory as a finding. One accepted by a live waiver stays in the report as an
+    ``info`` finding carrying the waiver under ``accepted`` (the runner waives a result whose
+    findings are all accepted), so an acceptance is visible and counts as used."""
     message = _message(v, level)
+    extra: dict[str, object] = {"vulnerability": {**v.to_json(), "counted_as": level}}
+    severity = AS_FINDING.get(level, "high")
     if waiver is not None:
-        message += f"; its acceptance expired on {waiver.expires} ({waiver.source})"
-    return Finding(message, severity=AS_FINDING.get(level, "high"),
-                   extra={"vulnerability": {**v.to_json(), "counted_as": level}})
+        extra["accepted"] = waiver.to_json()
+        if waiver.expired():
+            message += f"; its acceptance expired on {waiver.expires} ({waiver.source})"
+        else:
+            message += f"; accepted: {waiver.reason} ({waiver.source})"
+            severity = "info"
+    return Finding(message, severity=severity, extra=extra)
 
 
 @check(CHECK_ID, title="No known vulnerabilities in installed packages", severity="high",
@@ -112,15 +121,12 @@ def no_known_vulnerabilities(image: Image, source: VulnSource | None = None,
         level = _level(v, unknown_severity)
         if rank(level) < floor or only_fixed and not v.fixed:
             continue
-        waiver = accepted_by(v, target, accepted)
-        if waiver is not None and not waiver.expired():
-            continue
-        findings.append(_finding(v, level, waiver))
+        findings.append(_finding(v, level, accepted_by(v, target, accepted)))
     if result.unscanned:
         what = "; ".join(result.unscanned[:_SHOWN_UNSCANNED])
         more = len(result.unscanned) - _SHOWN_UNSCANNED
         what += f"; and {more} more" if more > 0 else ""
-        if not findings:
+        if all(f.accepted for f in findings):
             raise CannotEvaluate(f"not everything could be checked: {what}")
         findings.append(Finding(f"not checked: {what}", severity="info",
                                 extra={"unscanned": list(result.unscanned)}))

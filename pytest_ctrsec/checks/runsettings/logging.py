@@ -116,12 +116,17 @@ def logs_rotated(s: RunSettings) -> Iterator[Finding]:
     driver = driver or DOCKER_DEFAULT_DRIVER
     if driver not in ("json-file", "local"):
         return
-    size = str(log_options(s).get("max-size", "")).strip()
-    # json-file grows without bound unless max-size is set (max-file then defaults to 1, a
-    # bounded single file); local rotates by default (20m x 5) unless told not to.
-    if size in _NO_LIMIT and (size or driver == "json-file"):
+    opts = log_options(s)
+    # json-file keeps one ever-growing file unless max-size is set, and keeps no history
+    # beyond it unless max-file is (the catalogue asks for both); local rotates by default
+    # (20m x 5) unless max-size turns it off.
+    keys = ("max-size", "max-file") if driver == "json-file" else ("max-size",)
+    values = {k: str(opts.get(k, "")).strip() for k in keys}
+    missing = [f"{k} not set" if not v else f"{k} {v} (no limit)" for k, v in values.items()
+               if v in _NO_LIMIT and (v or driver == "json-file")]
+    if missing:
         which = " (Docker's default driver)" if assumed else ""
-        why = "max-size not set" if not size else f"max-size {size} (no limit)"
-        yield Finding(f"{who(s)} keeps {driver}{which} logs without rotation: {why}; set "
-                      f"{spell(s, 'logging.options', '--log-opt')} max-size (e.g. 10m) and "
-                      f"max-file", s.locate("logging_options"))
+        also = " and max-file" if driver == "json-file" else ""
+        yield Finding(f"{who(s)} keeps {driver}{which} logs without rotation: "
+                      f"{' and '.join(missing)}; set {spell(s, 'logging.options', '--log-opt')} "
+                      f"max-size (e.g. 10m){also}", s.locate("logging_options"))
