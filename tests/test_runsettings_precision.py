@@ -308,3 +308,31 @@ def test_an_escaped_reference_is_left_to_the_container() -> None:
     service = compose({"environment": {"DB_PASSWORD": "${MYSQL_PASSWORD}"}},
                       {"environment": {"DB_PASSWORD": "$${MYSQL_PASSWORD}"}})
     assert verdict("no-secrets-in-env", service).outcome == "passed"
+
+
+# --- a privileged container: every capability, no seccomp, no MAC confinement ---------------
+
+@pytest.mark.parametrize(("slug", "words"), [
+    ("capabilities-dropped", "keeps every capability"),
+    ("seccomp-enabled", "runs without a seccomp profile"),
+    ("mac-profile-confined", "runs without AppArmor or SELinux confinement"),
+])
+def test_privileged_overrides_what_is_dropped_and_confined(slug: str, words: str) -> None:
+    hardened = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]}
+    service = compose({"privileged": True, **hardened})
+    # The engine's own record: unconfined on an AppArmor host, nothing on an SELinux one.
+    containers = [inspect(host={"Privileged": True, "CapDrop": ["ALL"],
+                                "SecurityOpt": ["label=disable", "no-new-privileges"]}),
+                  from_inspect({"Name": "/web", "AppArmorProfile": "unconfined",
+                                "HostConfig": {"Privileged": True, "CapDrop": ["ALL"]},
+                                "Config": {"Image": "example/web:1.0"}},
+                               apparmor_active=True)]
+    for settings in (service, *containers):
+        result = verdict(slug, settings)
+        assert result.outcome == "failed", settings.kind
+        (finding,) = result.findings
+        assert words in finding.message
+    assert "privileged: true" in verdict(slug, service).findings[0].message
+    assert "--privileged" in verdict(slug, containers[0]).findings[0].message
+    unprivileged = compose(hardened)
+    assert verdict(slug, unprivileged).outcome == "passed"

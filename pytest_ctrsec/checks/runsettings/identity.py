@@ -129,12 +129,20 @@ def no_dangerous_capabilities(s: RunSettings) -> Iterator[Finding]:
                       s.locate("cap_add"), "critical" if cap in CRITICAL_CAPS else None)
 
 
+def _privileged(s: RunSettings) -> str:
+    return spell(s, "privileged: true", "--privileged")
+
+
 @runsettings_check(
     "capabilities-dropped", title="All capabilities dropped", severity="medium",
     refs=("CL-0006",),
     remediation="Add `cap_drop: [ALL]` (`--cap-drop ALL`) and add back only what is needed.")
 def capabilities_dropped(s: RunSettings) -> Iterator[Finding]:
-    if not any(normalise_cap(c) == "ALL" for c in s.cap_drop):
+    if s.privileged:
+        # The engine grants every capability to a privileged container, cap_drop or not.
+        yield Finding(f"{who(s)} keeps every capability: {_privileged(s)} grants them all "
+                      f"whatever cap_drop says; remove {_privileged(s)}", s.locate("privileged"))
+    elif not any(normalise_cap(c) == "ALL" for c in s.cap_drop):
         yield Finding(f"{who(s)} does not drop all capabilities; add "
                       f"{spell(s, 'cap_drop: [ALL]', '--cap-drop ALL')} and add back only "
                       f"those it needs", s.locate("cap_drop"))
@@ -168,10 +176,16 @@ def no_new_privileges(s: RunSettings) -> Iterator[Finding]:
     remediation="Remove `seccomp:unconfined` from `security_opt`; if a syscall is missing, "
                 "use a custom profile that adds only it.")
 def seccomp_enabled(s: RunSettings) -> Iterator[Finding]:
+    written = False
     for name, arg in security_opts(s):
         if name == "seccomp" and arg.lower() == "unconfined":
+            written = True
             yield Finding(f"{who(s)} disables seccomp (security_opt seccomp:unconfined); "
                           f"remove it or use a custom profile", s.locate("security_opt"))
+    if s.privileged and not written:
+        # The engine applies no seccomp profile to a privileged container.
+        yield Finding(f"{who(s)} runs without a seccomp profile: {_privileged(s)} runs it "
+                      f"unconfined; remove {_privileged(s)}", s.locate("privileged"))
 
 
 # SELinux process types that run unconfined: the super-privileged container type and the
@@ -195,10 +209,15 @@ def mac_profile_confined(s: RunSettings) -> Iterator[Finding]:
                           f"({spell(s, 'security_opt', '--security-opt')} {name}:{arg}); "
                           f"remove it", s.locate("security_opt"))
     profile = s.apparmor_profile
-    if profile == "unconfined" and not written:
-        why = ("--privileged runs it unconfined; remove --privileged" if s.privileged else
-               "its .AppArmorProfile is unconfined; recreate it with the default profile")
-        yield Finding(f"{who(s)} runs without an AppArmor profile: {why}", s.location)
+    if s.privileged and not written:
+        # Privileged containers run unconfined: AppArmor's unconfined profile, and on SELinux
+        # hosts label=disable (which the engine adds by itself).
+        yield Finding(f"{who(s)} runs without AppArmor or SELinux confinement: "
+                      f"{_privileged(s)} runs it unconfined; remove {_privileged(s)}",
+                      s.locate("privileged"))
+    elif profile == "unconfined" and not written:
+        yield Finding(f"{who(s)} runs without an AppArmor profile: its .AppArmorProfile is "
+                      f"unconfined; recreate it with the default profile", s.location)
     elif profile == "" and s.apparmor_active:
         yield Finding(f"{who(s)} runs without an AppArmor profile although the host enforces "
                       f"AppArmor (.AppArmorProfile is empty); recreate it", s.location)
