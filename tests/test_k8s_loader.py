@@ -209,13 +209,13 @@ def test_targets_names_labels_and_namespace_targets(tmp_path: Path) -> None:
      "key 'kind' is written twice", 1),
     # an unrendered Helm template, quoted (valid YAML) or bare (not YAML)
     ('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "{{ .Release.Name }}-config"\n',
-     SchemaError, "ConfigMap: metadata.name is an unrendered template ({{ .Release.Name }}-"
-                  "config): pipe `helm template CHART`", 1),
+     SchemaError, ("ConfigMap: metadata.name is an unrendered template ({{ .Release.Name }}-"
+                   "config): pipe `helm template CHART`"), 1),
     ("{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\n{{- end }}\n", ParseError,
      "(an unrendered Helm template? pipe `helm template CHART` into --ctrsec-k8s=-)", 1),
     ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n",
-     SchemaError, "Kustomization is not a Kubernetes object (a Kustomize file: pipe `kubectl "
-                  "kustomize DIR`", 1),
+     SchemaError, ("Kustomization is not a Kubernetes object (a Kustomize file: pipe `kubectl "
+                   "kustomize DIR`"), 1),
 ])
 def test_bad_input_is_one_clear_line(tmp_path: Path, text: str, error: type, message: str,
                                      line: int) -> None:
@@ -366,7 +366,8 @@ def test_folders_a_tool_builds_manifests_from_are_refused_with_the_command(
 def test_json_manifests_with_tabs_bom_and_utf16(tmp_path: Path) -> None:
     """Tab-indented JSON (jq --tab, Python), a UTF-8 byte order mark, and UTF-16 from a
     PowerShell redirect are all read; a .yml/.json mix in one folder too."""
-    write(tmp_path, "m/a.json", '{\n\t"apiVersion": "v1",\n\t"kind": "Service",\n\t"metadata": {"name": "tabs"}\n}\n')
+    write(tmp_path, "m/a.json",
+          '{\n\t"apiVersion": "v1",\n\t"kind": "Service",\n\t"metadata": {"name": "tabs"}\n}\n')
     (tmp_path / "m" / "b.json").write_bytes(
         b'\xef\xbb\xbf{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "bom"}}')
     (tmp_path / "m" / "c.yml").write_bytes(

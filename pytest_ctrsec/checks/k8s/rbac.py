@@ -58,8 +58,8 @@ ESCALATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("get", "pods/attach", "", "attach to pods over WebSocket, before Kubernetes v1.35"),
     ("create", "nodes/proxy", "", "reach kubelet APIs, exec in any pod of the node included"),
     # the kubelet authorizes its WebSocket exec with the GET verb on nodes/proxy
-    ("get", "nodes/proxy", "", "run commands in any pod of the node through the kubelet's "
-                               "WebSocket API"),
+    ("get", "nodes/proxy", "",
+     "run commands in any pod of the node through the kubelet's WebSocket API"),
     ("create", "serviceaccounts/token", "", "mint service-account tokens"),
     ("create", "mutatingwebhookconfigurations", _ADMISSION := "admissionregistration.k8s.io",
      "rewrite any object as it is admitted, pods included"),
@@ -154,7 +154,7 @@ def rbac_no_cluster_admin_binding(obj: KubeObject) -> Iterator[Finding]:
                        "workload needs instead")
 def rbac_no_secret_read(obj: KubeObject) -> Iterator[Finding]:
     users = _users(obj)
-    kind, name = role_ref(obj)
+    _, name = role_ref(obj)
     if not users or name.startswith("system:"):
         return
     for rule in _rules(obj):

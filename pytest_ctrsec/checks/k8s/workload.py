@@ -49,10 +49,20 @@ def _containers(obj: KubeObject, *fields: str) -> Iterator[Container]:
                        "where the application must write")
 def read_only_rootfs(obj: KubeObject) -> Iterator[Finding]:
     for c in _containers(obj):
-        if (c.security_context or {}).get("readOnlyRootFilesystem") is not True:
+        value = (c.security_context or {}).get("readOnlyRootFilesystem")
+        if value is not True:
             where = c.sc_path("readOnlyRootFilesystem") if c.security_context else c.path
-            yield Finding(f"{c.describe} does not set securityContext.readOnlyRootFilesystem: "
-                          "true", obj.locate(*where))
+            why = _not_true("securityContext.readOnlyRootFilesystem", value)
+            yield Finding(f"{c.describe} {why}", obj.locate(*where))
+
+
+def _not_true(field: str, value: Any) -> str:
+    """Why a boolean field is not ``true``: unset, false, or text the API server refuses
+    (``"true"`` quoted by a chart's ``| quote``)."""
+    if isinstance(value, str):
+        return (f"sets {field} to the string {value[:20]!r}, which the API server refuses for a "
+                "boolean: write true without quotes")
+    return f"does not set {field}: true"
 
 
 # --- resources -------------------------------------------------------------------------
@@ -112,7 +122,8 @@ def resources_limited(obj: KubeObject, require_cpu_limit: bool = False) -> Itera
     for c in _containers(obj, "initContainers", "containers"):
         resources = as_map(c.data.get("resources")) or {}
         limits = as_map(resources.get("limits")) or {}
-        own = {"limits": limits, "requests": {**limits, **(as_map(resources.get("requests")) or {})}}
+        requests = {**limits, **(as_map(resources.get("requests")) or {})}
+        own = {"limits": limits, "requests": requests}
         pods = {"limits": pod_limits, "requests": pod_requests}
         missing = []
         for kind, name, words in wanted:
@@ -235,6 +246,12 @@ def token_not_automounted(obj: KubeObject) -> Iterator[Finding]:
     spec = obj.pod.spec
     value = spec.get("automountServiceAccountToken")
     if value is False:
+        return
+    if isinstance(value, str):
+        yield Finding(f"the pod spec sets automountServiceAccountToken to the string "
+                      f"{value[:20]!r}, which the API server refuses for a boolean: write false "
+                      "without quotes",
+                      obj.locate(*obj.pod.spec_path, "automountServiceAccountToken"))
         return
     name = _service_account_name(spec)
     if _token_needed(obj, name):

@@ -134,7 +134,7 @@ def _first_line(first: Any, start: Any) -> int:
 class _Builder:
     """Builds one document from events, recording key lines."""
 
-    __slots__ = ("parser", "lines", "anchors", "exact", "aliased", "unique_keys")
+    __slots__ = ("aliased", "anchors", "exact", "lines", "parser", "unique_keys")
 
     def __init__(self, parser: Any, unique_keys: bool = False) -> None:
         self.parser = parser
