@@ -48,34 +48,23 @@ def test_protected_secret_file_passes(tmp_path: Path) -> None:
     assert run("compose.secret-files-protected", project).outcome == "passed"
 
 
-def test_secret_files_kept_out_of_the_checkout_cannot_be_judged(tmp_path: Path) -> None:
-    # Written at deploy time and kept out of the repository: their mode is not known here.
-    project = make_project(tmp_path, secrets={"db": {"file": "./nope.txt"},
-                                              "api": {"file": "./secrets/api.txt"}})
-    result = run("compose.secret-files-protected", project)
-    assert result.outcome == "skipped"
-    assert "db (./nope.txt)" in result.reason and "api (./secrets/api.txt)" in result.reason
-
-
-def test_a_missing_secret_file_does_not_hide_an_exposed_one(tmp_path: Path) -> None:
-    write(tmp_path / "db.txt", mode=0o644)
-    project = make_project(tmp_path, secrets={"gone": {"file": "./nope.txt"},
-                                              "db": {"file": "db.txt"}})
+def test_missing_secret_file_fails_at_its_definition(tmp_path: Path) -> None:
+    project = make_project(tmp_path, secrets={"db": {"file": "./nope.txt"}})
     (finding,) = run("compose.secret-files-protected", project).findings
-    assert "secret db" in finding.message and "world-readable" in finding.message
-    assert finding.location == Location("compose.yaml", 31)
+    assert "does not exist" in finding.message and "secret db" in finding.message
+    assert finding.location == Location("compose.yaml", 30)
 
 
-def test_world_readable_secret_fails_and_config_passes(tmp_path: Path) -> None:
-    # Configs are Compose's non-sensitive data: an nginx.conf is 0644 beside its Dockerfile.
+def test_world_readable_secret_and_config_fail(tmp_path: Path) -> None:
     write(tmp_path / "db.txt", mode=0o644)
-    write(tmp_path / "app" / "nginx.conf", mode=0o644)
+    write(tmp_path / "app.conf", mode=0o604)
     project = make_project(tmp_path, secrets={"db": {"file": str(tmp_path / "db.txt")}},
-                           configs={"nginx": {"file": "app/nginx.conf"}},
-                           services=(svc("app", {"build": "./app"}),))
-    (finding,) = run("compose.secret-files-protected", project).findings
-    assert "world-readable" in finding.message and "0644" in finding.message
-    assert "secret db" in finding.message
+                           configs={"app": {"file": "app.conf"}})
+    findings = run("compose.secret-files-protected", project).findings
+    assert len(findings) == 2
+    assert all("world-readable" in f.message for f in findings)
+    assert "0644" in findings[0].message
+    assert findings[1].location == Location("compose.yaml", 1)  # no top location: the file
 
 
 def test_secret_inside_a_build_context_fails(tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..catalog import check
-from ..errors import CannotEvaluate
 from ..detect.secrets import SecretHit, scan_command, scan_pair
 from ..findings import Finding
 from ..targets.compose.model import ComposeProject, SourceString
@@ -89,10 +88,11 @@ def _dockerignore_regex(pattern: str) -> re.Pattern[str]:
 
 
 def _file_problems(path: Path, contexts: list[tuple[str, Path]]) -> Iterator[str]:
-    """What exposes a secret file (its mode, a build context it is sent with); the caller
-    has made sure it exists."""
     try:
         mode = path.stat().st_mode
+    except FileNotFoundError:
+        yield "does not exist"
+        return
     except OSError as err:
         yield f"cannot be read ({err.strerror})"
         return
@@ -110,33 +110,21 @@ def _file_problems(path: Path, contexts: list[tuple[str, Path]]) -> Iterator[str
 
 @check("compose.secret-files-protected", title="Secret and config files protected",
        severity="medium", model="compose.project",
-       remediation="Keep secret files outside build contexts and readable by their owner "
-                   "only (chmod 600).")
+       remediation="Keep secret files outside build contexts, readable by their owner only "
+                   "(chmod 600), and make sure each `file:` exists.")
 def secret_files_protected(project: ComposeProject) -> Iterator[Finding]:
-    # Configs hold what Compose calls non-sensitive data (an nginx.conf is world-readable
-    # and sits beside its Dockerfile by design), so only secrets are held to these rules.
     contexts = _build_contexts(project)
-    absent: list[str] = []
-    findings: list[Finding] = []
-    for name, spec in project.secrets.items():
-        file = spec.get("file") if isinstance(spec, Mapping) else None
-        if not file:
-            continue
-        path = Path(str(file))
-        if not path.is_absolute():
-            path = project.project_dir / path
-        if not os.path.lexists(path):
-            absent.append(f"{name} ({file})")
-            continue
-        where = project.top_locations.get(f"secrets.{name}", project.location)
-        findings.extend(Finding(f"secret {name}: file {file} {problem}", where)
-                        for problem in _file_problems(path, contexts))
-    if absent and not findings:
-        # Kept out of the repository and written at deploy time: how it will be protected
-        # is not known here.
-        raise CannotEvaluate(f"secret files not present here, so their protection is "
-                             f"unknown: {', '.join(absent)}; run the check where they are")
-    yield from findings
+    for kind, defs in (("secrets", project.secrets), ("configs", project.configs)):
+        for name, spec in defs.items():
+            file = spec.get("file") if isinstance(spec, Mapping) else None
+            if not file:
+                continue
+            path = Path(str(file))
+            if not path.is_absolute():
+                path = project.project_dir / path
+            where = project.top_locations.get(f"{kind}.{name}", project.location)
+            for problem in _file_problems(path, contexts):
+                yield Finding(f"{kind[:-1]} {name}: file {file} {problem}", where)
 
 
 def _name_and_value(source: SourceString) -> tuple[str, str]:
