@@ -149,7 +149,7 @@ def _regexes(values: Any) -> list[re.Pattern[str]]:
         return []
     if not isinstance(values, list):
         raise TypeError("expected a list of regular expressions")
-    return [go_regex(str(v), re.MULTILINE) for v in values]
+    return [go_regex(str(v)) for v in values]
 
 
 # Go's regexp (what container-structure-test compiles with) reads POSIX classes inside
@@ -164,13 +164,15 @@ _POSIX = re.compile(r"\[:(\^?)([a-z]+):\]")
 
 
 def go_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    """Compile a regular expression written for Go's regexp: POSIX classes (``[[:alpha:]]``),
+    """Compile a regular expression written for Go's regexp as container-structure-test does
+    (``regexp.Compile``, no flags: ``^`` and ``$`` anchor the whole text unless the pattern
+    says ``(?m)``; ``\\d``, ``\\w``, ``\\s`` are ASCII): POSIX classes (``[[:alpha:]]``),
     ``\\z`` and ``(?<name>...)`` become Python's; a bad one raises :class:`re.error`."""
     with warnings.catch_warnings():
         # Python warns that '[[', '--', '&&', '||' and '~~' in a set may mean something else
         # one day; today they are literals, as in Go, which the file was written for.
         warnings.simplefilter("ignore", FutureWarning)
-        return re.compile(_from_go(pattern), flags)
+        return re.compile(_from_go(pattern), flags | re.ASCII)
 
 
 def _from_go(pattern: str) -> str:

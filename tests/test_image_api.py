@@ -91,7 +91,7 @@ fileExistenceTests:
 fileContentTests:
   - name: passwd has app
     path: /etc/passwd
-    expectedContents: ["^app:x:1000"]
+    expectedContents: ["(?m)^app:x:1000"]  # Go: ^ is the text start without (?m)
     excludedContents: ["^toor:"]
   - name: keep says g
     path: /data/keep

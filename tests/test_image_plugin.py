@@ -76,6 +76,13 @@ def test_user_tests_get_the_image_and_structure_tests_run(pytester: pytest.Pytes
     assert f"test_structure[{good}::fileExistenceTests[no shadow]] FAILED" in out
     assert f"test_structure[{good}::metadataTest[metadata]] PASSED" in out
     assert "st.yaml:7: fileExistenceTests[no shadow]" in out
+    # the structure tests are the user's own: --ctrsec-no-bundled drops only the bundled checks
+    alone = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--ctrsec-image={good}",
+                                          "--ctrsec-structure-test=st.yaml", "-v",
+                                          "--ctrsec-no-bundled")
+    out = alone.stdout.str()
+    assert f"test_structure[{good}::fileExistenceTests[busybox]] PASSED" in out
+    assert "test_mine.py::test_app_user PASSED" in out and "test_user_not_root" not in out
 
 
 def test_unknown_image_is_one_clear_line(pytester: pytest.Pytester, docker_client: Any) -> None:

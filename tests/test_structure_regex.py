@@ -35,6 +35,11 @@ from pytest_ctrsec.structure_test import go_regex, load_structure_tests
     ("a\\z", "a", True),
     ("^(?<major>[0-9]+)\\.", "12.4", True),
     ("\\[[:digit:]]", "[:]", True),  # an escaped '[' opens no set
+    # as container-structure-test matches (regexp.Compile, no flags): ^ anchors the text
+    ("^error", "ok\nerror: late", False),
+    ("(?m)^error", "ok\nerror: late", True),
+    ("^\\w+$", "café", False),  # \w, \d, \s are ASCII in Go
+    ("^\\d+$", "\u0661\u0662", False),
 ])
 def test_go_patterns_match_as_in_go(pattern: str, text: str, found: bool) -> None:
     with warnings.catch_warnings():
