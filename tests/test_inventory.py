@@ -152,6 +152,18 @@ def test_python_and_npm_metadata() -> None:
     ]
 
 
+def test_unzipped_egg_metadata() -> None:
+    """easy_install / setup.py install leave ``name-ver-pyX.egg/EGG-INFO/PKG-INFO``: Trivy
+    lists those, the inventory missed them; an EGG-INFO outside an .egg is not one."""
+    site = "usr/local/lib/python3.11/dist-packages"
+    inv = inventory(fs_from({
+        f"{site}/zipped_egg-2.0-py3.11.egg/EGG-INFO/PKG-INFO": dist_info("zipped-egg", "2.0"),
+        "src/project/EGG-INFO/PKG-INFO": dist_info("not-installed", "0.1"),
+    }))
+    assert [(p.name, p.version, p.purl) for p in inv] == [
+        ("zipped-egg", "2.0", "pkg:pypi/zipped-egg@2.0")]
+
+
 def test_deb_purls_carry_distro_and_upstream() -> None:
     inv = inventory(fs_from({"var/lib/dpkg/status": BOOKWORM_STATUS,
                              "etc/os-release": BOOKWORM_OS_RELEASE}))
@@ -231,6 +243,8 @@ def test_rpm_sqlite_agrees_with_rpm_query(rpmdb: Path) -> None:
     "usr/lib/sysimage/rpm/rpmdb.sqlite-wal",
     "usr/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA",
     "usr/lib/python3/dist-packages/six.egg-info", "opt/x/foo.egg-info/PKG-INFO",
+    "usr/lib/python3.9/site-packages/x-1.0-py3.9.egg/EGG-INFO/PKG-INFO",
+    "var/lib/dpkg/info/python3-pip.list", "var/lib/dpkg/status.d/python3-six.md5sums",
     "app/node_modules/@scope/pkg/package.json", "app/node_modules/a/node_modules/b/package.json",
 ])
 def test_the_layer_reader_keeps_what_the_inventory_reads(path: str) -> None:

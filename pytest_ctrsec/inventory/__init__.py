@@ -6,7 +6,8 @@
 
 Sources: OS from os-release (with fallbacks); dpkg ``status`` and ``status.d/``; apk
 ``installed`` (both paths); rpm ``rpmdb.sqlite``; Python ``dist-info``/``egg-info``; npm
-``node_modules/**/package.json``. Only files the layer pass captured are read.
+``node_modules/**/package.json``. Only files the layer pass captured are read. Language
+packages an OS package installed (Debian's pip dist-info) are left out: see :mod:`.owned`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import InputError
-from . import apk, dpkg, npm, python, rpm
+from . import apk, dpkg, npm, owned, python, rpm
 from .model import Inventory, OsInfo, Package
 from .osrelease import detect
 from .purls import purl
@@ -27,6 +28,7 @@ __all__ = ["Inventory", "OsInfo", "Package", "inventory", "packages_of"]
 
 _BASENAMES = frozenset({"status", "installed", "rpmdb.sqlite", "Packages", "Packages.db",
                         "METADATA", "PKG-INFO", "package.json"})
+_LANGUAGE = frozenset({"pypi", "npm"})
 _CACHE: OrderedDict[str, Inventory] = OrderedDict()
 _CACHE_SIZE = 32
 
@@ -37,7 +39,8 @@ def _candidates(fs: Any) -> Iterator[tuple[str, Any]]:
         if not entry.is_file:
             continue
         base = posixpath.basename(path)
-        if base in _BASENAMES or base.endswith(".egg-info") or "/status.d/" in path:
+        if (base in _BASENAMES or base.endswith(".egg-info") or "/status.d/" in path
+                or owned.DPKG_LIST.fullmatch(path)):
             yield path, entry
 
 
@@ -53,24 +56,40 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _scan(fs: Any, problems: list[str]) -> Iterator[Package]:
+def _scan(fs: Any, problems: list[str], os_files: list[str]) -> Iterator[Package]:
     for path, entry in _candidates(fs):
         try:
-            yield from _one_file(fs, path, entry, problems)
+            yield from _one_file(fs, path, entry, problems, os_files)
         except InputError as err:
             problems.append(f"/{path}: {err.message}")
 
 
-def _one_file(fs: Any, path: str, entry: Any, problems: list[str]) -> Iterable[Package]:
+def _one_file(fs: Any, path: str, entry: Any, problems: list[str],
+              os_files: list[str]) -> Iterable[Package]:
+    """The packages ``path`` describes; the metadata files OS packages installed are added
+    to ``os_files``."""
+    if owned.DPKG_LIST.fullmatch(path) or owned.DPKG_MD5SUMS.fullmatch(path):
+        data = _read(path, entry, problems)
+        reader = owned.dpkg_list if path.endswith(".list") else owned.dpkg_md5sums
+        os_files.extend(reader(_text(data)) if data is not None else ())
+        return ()
     if path == dpkg.STATUS or dpkg.is_status_d(path):
         data = _read(path, entry, problems)
         return dpkg.parse(_text(data), "/" + path) if data is not None else ()
     if apk.INSTALLED.fullmatch(path):
         data = _read(path, entry, problems)
-        return apk.parse(_text(data), "/" + path) if data is not None else ()
+        if data is None:
+            return ()
+        os_files.extend(owned.apk_files(_text(data)))
+        return apk.parse(_text(data), "/" + path)
     if rpm.SQLITE.fullmatch(path):
         data = _read(path, entry, problems)
-        return rpm.parse_sqlite(data, fs.data(path + "-wal"), "/" + path) if data else ()
+        if not data:
+            return ()
+        files: list[str] = []
+        rpms = list(rpm.parse_sqlite(data, fs.data(path + "-wal"), "/" + path, files))
+        os_files.extend(owned.metadata_only(files))
+        return rpms
     if rpm.LEGACY.fullmatch(path):
         problems.append(f"/{path}: Berkeley DB and ndb rpm databases are not read "
                         "(only rpmdb.sqlite); its packages are not inventoried")
@@ -91,7 +110,11 @@ def inventory(fs: Any) -> Inventory:
     (:class:`~pytest_ctrsec.targets.image.fsindex.FileIndex`)."""
     os_info = detect(fs.data)
     problems: list[str] = []
-    found = [dataclasses.replace(p, purl=purl(p, os_info)) for p in _scan(fs, problems)]
+    os_files: list[str] = []
+    scanned = list(_scan(fs, problems, os_files))
+    from_os = frozenset(os_files)
+    found = [dataclasses.replace(p, purl=purl(p, os_info)) for p in scanned
+             if p.type not in _LANGUAGE or p.path.lstrip("/") not in from_os]
     return Inventory(os_info, tuple(found), tuple(problems))
 
 

@@ -1,5 +1,6 @@
-"""Installed Python distributions: ``*.dist-info/METADATA`` and ``*.egg-info`` (a PKG-INFO
-file, or a directory holding one)."""
+"""Installed Python distributions: ``*.dist-info/METADATA``, ``*.egg-info`` (a PKG-INFO
+file, or a directory holding one) and unzipped eggs (``*.egg/EGG-INFO/PKG-INFO``, what
+``easy_install`` and ``setup.py install`` leave)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from email.parser import HeaderParser
 
 from .model import Package
 
-METADATA = re.compile(r"(?:.*/)?[^/]+\.dist-info/METADATA|(?:.*/)?[^/]+\.egg-info(?:/PKG-INFO)?")
+METADATA = re.compile(r"(?:.*/)?[^/]+\.dist-info/METADATA|(?:.*/)?[^/]+\.egg-info(?:/PKG-INFO)?"
+                      r"|(?:.*/)?[^/]+\.egg/EGG-INFO/PKG-INFO")
 
 
 def parse(text: str, path: str) -> Package | None:

@@ -22,9 +22,16 @@ SQLITE = re.compile(DIRS + r"/rpmdb\.sqlite")
 LEGACY = re.compile(DIRS + r"/(?:Packages|Packages\.db)")
 
 TAG_NAME, TAG_VERSION, TAG_RELEASE, TAG_EPOCH = 1000, 1001, 1002, 1003
-TAG_LICENSE, TAG_ARCH, TAG_SOURCERPM = 1014, 1022, 1044
-WANTED = {TAG_NAME, TAG_VERSION, TAG_RELEASE, TAG_EPOCH, TAG_LICENSE, TAG_ARCH, TAG_SOURCERPM}
-TYPE_INT32, TYPE_STRING, TYPE_I18NSTRING = 4, 6, 9
+TAG_VENDOR, TAG_LICENSE, TAG_ARCH, TAG_SOURCERPM = 1011, 1014, 1022, 1044
+WANTED = {TAG_NAME, TAG_VERSION, TAG_RELEASE, TAG_EPOCH, TAG_VENDOR, TAG_LICENSE, TAG_ARCH,
+          TAG_SOURCERPM}
+TAG_DIRINDEXES, TAG_BASENAMES, TAG_DIRNAMES = 1116, 1117, 1118
+TYPE_INT32, TYPE_STRING, TYPE_STRING_ARRAY, TYPE_I18NSTRING = 4, 6, 8, 9
+# Vendors whose packages the distribution's advisories cover (Trivy's list): a third-party
+# rpm bundling Python or npm packages is not, so its language packages are still matched.
+DISTRIBUTION_VENDORS = ("Amazon Linux", "Amazon.com", "CentOS", "Fedora Project",
+                        "Oracle America", "Red Hat", "AlmaLinux", "CloudLinux", "VMware", "SUSE",
+                        "openSUSE", "Microsoft Corporation", "Rocky")
 _SRPM = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<release>[^-]+)\.(?:no)?src\.rpm$")
 
 
@@ -51,6 +58,53 @@ def header_tags(blob: bytes, label: str) -> dict[int, str | int]:
     return out
 
 
+def from_distribution(tags: dict[int, str | int]) -> bool:
+    """Whether the distribution built the package (Amazon's packages may lack a Vendor)."""
+    vendor = str(tags.get(TAG_VENDOR, ""))
+    if not vendor:
+        return "amzn" in str(tags.get(TAG_RELEASE, ""))
+    return vendor.startswith(DISTRIBUTION_VENDORS)
+
+
+def file_names(blob: bytes) -> list[str]:
+    """The installed paths a header lists (DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]); empty
+    for a header without file lists or with inconsistent ones."""
+    if len(blob) < 8:
+        return []
+    count, size = struct.unpack_from(">II", blob, 0)
+    store = 8 + 16 * count
+    if count > 0x10000 or store + size > len(blob):
+        return []
+    found: dict[int, tuple[int, int, int]] = {}
+    for i in range(count):
+        tag, kind, offset, n = struct.unpack_from(">IIII", blob, 8 + 16 * i)
+        if tag in (TAG_DIRINDEXES, TAG_BASENAMES, TAG_DIRNAMES) and offset < size:
+            found[tag] = (kind, store + offset, n)
+    if len(found) != 3:
+        return []
+    end = store + size
+    bases = _strings(blob, *found[TAG_BASENAMES], end)
+    dirs = _strings(blob, *found[TAG_DIRNAMES], end)
+    kind, at, n = found[TAG_DIRINDEXES]
+    if kind != TYPE_INT32 or at + 4 * n > end or n != len(bases):
+        return []
+    indexes = struct.unpack_from(f">{n}I", blob, at)
+    return [dirs[d] + b for d, b in zip(indexes, bases, strict=True) if d < len(dirs)]
+
+
+def _strings(blob: bytes, kind: int, at: int, n: int, end: int) -> list[str]:
+    if kind != TYPE_STRING_ARRAY:
+        return []
+    out: list[str] = []
+    for _ in range(n):
+        stop = blob.find(b"\0", at, end)
+        if stop < 0:
+            return []
+        out.append(blob[at:stop].decode("utf-8", "replace"))
+        at = stop + 1
+    return out
+
+
 def package_from(tags: dict[int, str | int], path: str) -> Package | None:
     name, version, release = (str(tags.get(t, "")) for t in (TAG_NAME, TAG_VERSION, TAG_RELEASE))
     if not name or not version or name == "gpg-pubkey":
@@ -68,8 +122,11 @@ def package_from(tags: dict[int, str | int], path: str) -> Package | None:
                    licenses)
 
 
-def parse_sqlite(db: bytes, wal: bytes | None, path: str) -> Iterator[Package]:
-    """Packages of an rpmdb.sqlite given as bytes (plus its ``-wal`` file when captured)."""
+def parse_sqlite(db: bytes, wal: bytes | None, path: str,
+                 files: list[str] | None = None) -> Iterator[Package]:
+    """Packages of an rpmdb.sqlite given as bytes (plus its ``-wal`` file when captured);
+    the paths the distribution's own packages install are appended to ``files`` when it is
+    given."""
     if not db.startswith(b"SQLite format 3\0"):
         raise ParseError("not an SQLite database", path)
     with tempfile.TemporaryDirectory(prefix="ctrsec-rpmdb-") as tmp:
@@ -86,6 +143,9 @@ def parse_sqlite(db: bytes, wal: bytes | None, path: str) -> Iterator[Package]:
         except sqlite3.Error as err:
             raise ParseError(f"cannot read the rpm database: {err}", path) from None
     for blob in blobs:
-        pkg = package_from(header_tags(bytes(blob), path), path)
+        tags = header_tags(bytes(blob), path)
+        if files is not None and from_distribution(tags):
+            files.extend(file_names(bytes(blob)))
+        pkg = package_from(tags, path)
         if pkg is not None:
             yield pkg

@@ -29,15 +29,15 @@ CAPTURE = re.compile(
     r"|alpine-release|lsb-release|redhat-release|system-release|centos-release"
     r"|fedora-release)"
     r"|usr/lib/os-release"
-    r"|var/lib/dpkg/status|var/lib/dpkg/status\.d/[^/]+"
+    r"|var/lib/dpkg/status|var/lib/dpkg/status\.d/[^/]+|var/lib/dpkg/info/[^/]+\.list"
     r"|(?:usr/)?lib/apk/db/installed"
     r"|(?:var/lib/rpm|usr/lib/sysimage/rpm|usr/share/rpm)"
     r"/(?:rpmdb\.sqlite(?:-wal)?|Packages|Packages\.db)"
-    r"|.*\.dist-info/METADATA|.*\.egg-info(?:/PKG-INFO)?"
+    r"|.*\.dist-info/METADATA|.*\.egg-info(?:/PKG-INFO)?|.*\.egg/EGG-INFO/PKG-INFO"
     r"|(?:.*/)?node_modules/(?:@[^/]+/)?[^/]+/package\.json)")
 CAPTURE_LIMIT = 32 << 20  # per file: package databases of large distributions fit
 SCAN_LIMIT_DEFAULT = 64 << 10  # files up to this size are scanned for secret content
-ANALYSIS_VERSION = "3"  # bump when what a summary holds changes (invalidates the cache)
+ANALYSIS_VERSION = "4"  # bump when what a summary holds changes (invalidates the cache)
 
 
 @dataclass
