@@ -284,6 +284,9 @@ def test_check_defaults_give_exactly_the_expected_findings(osv_source: OsvSource
     bsd = next(f.message for f in verdict.findings if f.message.startswith("bsdutils"))
     assert bsd == ("bsdutils 1:2.38.1-5+deb12u3 (source util-linux 2.38.1-5+deb12u3): "
                    "DEBIAN-CVE-2099-1003 (CVE-2099-1003), low, fixed in 2.38.1-5+deb12u4")
+    # a PyPI name is compared normalised (requests), but it has no source package to name
+    requests = next(f.message for f in verdict.findings if f.message.startswith("Requests"))
+    assert requests.startswith("Requests 2.31.0: ")
 
 
 def test_check_threshold_only_fixed_and_unknown(osv_source: OsvSource) -> None:

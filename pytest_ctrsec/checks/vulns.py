@@ -22,6 +22,7 @@ from ..errors import CannotEvaluate, ConfigError
 from ..findings import Finding
 from ..targets.image.model import Image
 from ..vulns import VulnSource, Vulnerability, source_from_options
+from ..vulns.ecosystems import OS_TYPES
 from ..vulns.severity import AS_FINDING, rank
 from ..waivers import Waiver
 
@@ -71,7 +72,10 @@ def _message(v: Vulnerability, level: str) -> str:
                v.fix_state, "no fix yet" + (f" (last affected {v.last_affected})"
                                             if v.last_affected else "")))
     compared = ""
-    if v.compared_name and (v.compared_name, v.compared_version) != (pkg.name, pkg.version):
+    # Only OS packages are looked up by another (source) package; a language package's
+    # compared name is its own, normalised (Django -> django), which is no source.
+    if pkg.type in OS_TYPES and v.compared_name and (
+            v.compared_name, v.compared_version) != (pkg.name, pkg.version):
         compared = f" (source {v.compared_name} {v.compared_version})"
     rated = level if level == v.severity else f"{level}, rated {v.severity}"
     return f"{pkg.name} {pkg.version}{compared}: {ids}, {rated}, {fix}"
