@@ -52,6 +52,9 @@ def _entry(*events: dict[str, str], kind: str = "ECOSYSTEM", versions: tuple[str
     (_entry(I0, {"limit": "2.0"}), "2.1", "PyPI", False, ""),
     (_entry(I0, {"limit": "2.0"}), "1.9", "PyPI", True, ""),
     (_entry(I0, {"fixed": "4.17.21"}, kind="SEMVER"), "4.17.21-beta.1", "npm", True, "4.17.21"),
+    # a SEMVER range on a PyPI package: "4.2" is 4.2.0 to PEP 440 (it was an error)
+    (_entry({"introduced": "4.2.0"}, {"fixed": "4.2.1"}, kind="SEMVER"), "4.2", "PyPI", True, "4.2.1"),
+    (_entry({"introduced": "4.2.0"}, {"fixed": "4.2.1"}, kind="SEMVER"), "4.2.1.post1", "PyPI", False, ""),
     (_entry({"introduced": "a1b2c3"}, kind="GIT"), "1.0", "PyPI", False, ""),
     (_entry(versions=("2.3.0", "2.31.0")), "2.31.0", "PyPI", True, ""),
     (_entry(versions=("2.3.0", "2.31.0")), "2.31.0.0", "PyPI", True, ""),

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..versions import COMPARATORS, Comparator, InvalidVersion
+from ..versions import Comparator, InvalidVersion
 
 Event = tuple[str, str]  # (kind, version) with "0" kept as written
 Range = tuple[str, tuple[Event, ...]]  # (type, events)
@@ -162,7 +162,9 @@ def evaluate_ranges(ranges: Sequence[Range], versions: Sequence[str], version: s
         for kind, events in ranges:
             if kind not in ("ECOSYSTEM", "SEMVER"):
                 continue
-            cmp = COMPARATORS["semver"] if kind == "SEMVER" else ecosystem_cmp
+            # SEMVER ranges too are ordered as the package's ecosystem orders versions (as
+            # osv-scanner does): a PyPI "4.2" is no semantic version, yet it is 4.2.0.
+            cmp = ecosystem_cmp
             verdict = _simple(cmp, version, events) or _in_range(cmp, version, _events(events))
             if verdict.affected:
                 hits.append(verdict)
