@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ class RunOptions:
                                              "the project's .env (repeatable)", kind="list",
                                              metavar="FILE", path=True)
     k8s: tuple[str, ...] = _opt((), "Kubernetes manifests: file, directory or '-' for stdin "
-                                "(repeatable)", kind="list", metavar="PATH")
+                                "(repeatable)", kind="list", metavar="PATH", path=True)
     kube_context: str | None = _opt(None, "check the live cluster of this kubeconfig context",
                                     metavar="NAME")
     kubeconfig: str | None = _opt(None, "kubeconfig file for the live cluster", metavar="PATH",
@@ -94,10 +95,11 @@ class RunOptions:
     check_option: tuple[str, ...] = _opt((), "set a check's option: ID:NAME=VALUE, the value "
                                          "in YAML (e.g. image.recently-built:max_age_days=30)",
                                          kind="list", metavar="ID:NAME=VAL")
-    json: str | None = _opt(None, "write the JSON report here", metavar="PATH")
-    sarif: str | None = _opt(None, "write a SARIF 2.1.0 report here", metavar="PATH")
+    json: str | None = _opt(None, "write the JSON report here", metavar="PATH", path=True)
+    sarif: str | None = _opt(None, "write a SARIF 2.1.0 report here", metavar="PATH",
+                             path=True)
     sbom: str | None = _opt(None, "write a CycloneDX SBOM per image into this directory",
-                            metavar="DIR")
+                            metavar="DIR", path=True)
     no_bundled: bool = _opt(False, "do not collect the bundled checks", kind="bool")
     granularity: str = _opt("auto", "what one bundled test item covers: one target, one source "
                             "file or namespace, or every target of a check; auto picks the finest "
@@ -188,6 +190,12 @@ def severity_overrides(opts: RunOptions) -> list[tuple[str, str]]:
             raise ConfigError(f"{flag('severity')}: {sev!r} for {glob} is not one of "
                               f"{', '.join(SEVERITIES)}")
     return found
+
+
+def overridden(check_id: str, default: str, overrides: list[tuple[str, str]]) -> str:
+    """A check's severity after ``--ctrsec-severity`` (the last matching glob wins)."""
+    found = [sev for glob, sev in overrides if fnmatchcase(check_id, glob)]
+    return found[-1] if found else default
 
 
 def profile_definitions(opts: RunOptions) -> dict[str, tuple[str, ...]]:

@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 
+from .catalog import registry
 from .errors import CtrsecError
 from .options import (RunOptions, check_options, flag, ini_name, ini_type, option_fields,
-                      profile_definitions, resolve, severity_overrides)
+                      overridden, profile_definitions, resolve, severity_overrides)
 from .outcomes import RESULTS_KEY, error_results
 from .report import sarif
 from .report.log import ResultLog, below_threshold, summary_lines, waiver_lines
 from .runner import Result, Unit
+from .selection import require_known
 from .session import SessionState, current, load_waivers, set_current
 from .waivers import WaiverSet
 
@@ -67,7 +69,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def _validated(opts: RunOptions) -> WaiverSet:
     """Check configuration once on the controller, so mistakes are usage errors up front."""
     try:
-        severity_overrides(opts)
+        overrides = severity_overrides(opts)
+        if opts.select or opts.ignore or overrides:
+            checks = list(registry().values())
+            require_known(checks, flag("select"), opts.select)
+            require_known(checks, flag("ignore"), opts.ignore)
+            require_known(checks, flag("severity"), [glob for glob, _ in overrides])
         profile_definitions(opts)
         check_options(opts)
         return load_waivers(opts)
@@ -253,10 +260,14 @@ class Reporter:
         if self.opts.json:
             self.log.write_json(self.opts.json)
         if self.opts.sarif:
-            sarif.write(self.opts.sarif, self.log.sorted_rows())
-        # Report everything, but only fail the run for what reaches the threshold.
+            overrides = severity_overrides(self.opts)
+            sarif.write(self.opts.sarif, self.log.sorted_rows(),
+                        lambda check_id, default: overridden(check_id, default, overrides))
+        # Report everything, but only fail the run for what reaches the threshold. A run
+        # that stopped early (-x, --maxfail) did not run everything: it cannot pass.
+        stopped = session.shouldfail or session.shouldstop
         if session.exitstatus == pytest.ExitCode.TESTS_FAILED and self.failures \
-                and not self.blocking:
+                and not self.blocking and not stopped:
             session.exitstatus = pytest.ExitCode.OK
 
     @pytest.hookimpl(trylast=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from difflib import get_close_matches
 from fnmatch import fnmatchcase
 
 from .catalog import Check
@@ -60,3 +61,14 @@ def select(checks: Iterable[Check], profile: str | None, include: Iterable[str],
             continue
         chosen.append(chk)
     return chosen
+
+
+def require_known(checks: Sequence[Check], option: str, patterns: Iterable[str]) -> None:
+    """A pattern that matches no bundled check is a typo, and silently doing nothing would
+    hide it (a select that runs no check, an ignore or override that never applies)."""
+    for pattern in patterns:
+        if any(matches(c, pattern) for c in checks):
+            continue
+        close = get_close_matches(pattern.strip(), [c.id for c in checks], n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"{option}: {pattern!r} matches no check id or reference{hint}")

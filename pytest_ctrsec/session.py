@@ -10,13 +10,12 @@ import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
-
 from typing import Any
 
 from .catalog import Check, registry
 from .errors import ConfigError
-from .options import RunOptions, check_options, profile_definitions, severity_overrides
+from .options import (RunOptions, check_options, overridden, profile_definitions,
+                      severity_overrides)
 from .runner import Unit, plan
 from .selection import BUILTIN_PROFILES, select
 from .targets import Target
@@ -59,8 +58,7 @@ class SessionState:
 
     def severity_of(self, check: Check) -> str:
         """The check's severity after configured overrides (the last matching one wins)."""
-        found = [sev for glob, sev in self.overrides if fnmatchcase(check.id, glob)]
-        return found[-1] if found else check.severity
+        return overridden(check.id, check.severity, self.overrides)
 
     def load(self) -> None:
         """Load every requested target, select checks and plan the items."""

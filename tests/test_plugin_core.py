@@ -156,6 +156,11 @@ def test_ini_twin_gives_the_target(project: pytest.Pytester) -> None:
     (["--ctrsec-granularity=some"], "--ctrsec-granularity: 'some' is not one of auto"),
     (["--ctrsec-max-items=0"], "--ctrsec-max-items: must be at least 1"),
     (["--ctrsec-compose=broken.yaml"], "broken.yaml:7: mapping values are not allowed here"),
+    (["--ctrsec-compose=b.yaml", "--ctrsec-select=compose.fake-rul"],
+     "--ctrsec-select: 'compose.fake-rul' matches no check id or reference (did you mean "
+     "compose.fake-rule?)"),
+    (["--ctrsec-ignore=CIS 1.*"], "--ctrsec-ignore: 'CIS 1.*' matches no check id or reference"),
+    (["--ctrsec-severity=compose.fake=low"], "--ctrsec-severity: 'compose.fake' matches no check"),
 ])
 def test_bad_input_is_one_line_and_a_usage_error(project: pytest.Pytester, args: list[str],
                                                  message: str) -> None:
@@ -182,6 +187,25 @@ def test_fail_on_sets_the_exit_code_but_reports_everything(
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     doc = json.loads(project.path.joinpath("r.json").read_text())
     assert doc["summary"]["failed"] == 1
+
+
+def test_fail_on_never_passes_a_run_stopped_early(project: pytest.Pytester) -> None:
+    """-x stops at a failure below the threshold: the checks after it never ran."""
+    result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-fail-on=critical", "-x")
+    result.assert_outcomes(passed=2, failed=1)  # a.yaml#s2 never ran
+    assert result.ret == 1
+
+
+def test_ini_report_paths_are_relative_to_the_ini_file(project: pytest.Pytester,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    project.makeini("[pytest]\nctrsec_compose = b.yaml\nctrsec_json = out/r.json\n"
+                    "ctrsec_sarif = out/r.sarif\n")
+    sub = project.mkdir("sub")
+    monkeypatch.chdir(sub)
+    run(project).assert_outcomes(passed=2)
+    assert project.path.joinpath("out", "r.json").is_file()
+    assert project.path.joinpath("out", "r.sarif").is_file()
+    assert not sub.joinpath("out").exists()
 
 
 def test_fail_on_never_hides_a_failing_user_test(project: pytest.Pytester) -> None:
@@ -241,12 +265,16 @@ def test_run_false_does_not_run_the_check(project: pytest.Pytester) -> None:
     project.path.joinpath("w.yaml").write_text(
         "- check: compose.fake-rule\n  target: '*#s2'\n  reason: judged by hand\n  run: false\n")
     result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-waivers=w.yaml",
-                 "--ctrsec-json=r.json")
+                 "--ctrsec-json=r.json", "--ctrsec-sarif=r.sarif")
     rows = json.loads(project.path.joinpath("r.json").read_text())["results"]
     row = next(r for r in rows if r["target"] == "compose:a.yaml#s2")
     assert row["outcome"] == "waived"
     assert row["findings"] == []  # the check never ran, so "unknown" did not skip it
     result.assert_outcomes(passed=2, failed=1, xfailed=1)
+    # nothing says s2 would fail: no (suppressed) alert for it, only s1's failure
+    sarif = json.loads(project.path.joinpath("r.sarif").read_text())
+    assert [r["properties"]["target"] for r in sarif["runs"][0]["results"]] == \
+        ["compose:a.yaml#s1"]
 
 
 @pytest.mark.parametrize("content, message", [
@@ -265,10 +293,16 @@ def test_a_bad_waiver_file_is_a_usage_error(project: pytest.Pytester, content: s
 
 def test_severity_override_changes_reports_and_gate(project: pytest.Pytester) -> None:
     result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-severity=compose.fake-*=low",
-                 "--ctrsec-fail-on=medium", "--ctrsec-json=r.json")
+                 "--ctrsec-fail-on=medium", "--ctrsec-json=r.json", "--ctrsec-sarif=r.sarif")
     assert result.ret == 0
     rows = json.loads(project.path.joinpath("r.json").read_text())["results"]
     assert {r["severity"] for r in rows} == {"low"}
+    # code scanning ranks alerts by the rule's security-severity: the override holds there too
+    sarif_run = json.loads(project.path.joinpath("r.sarif").read_text())["runs"][0]
+    (rule,) = sarif_run["tool"]["driver"]["rules"]
+    assert rule["properties"]["security-severity"] == "2.0"
+    assert rule["defaultConfiguration"]["level"] == "note"
+    assert {r["level"] for r in sarif_run["results"]} == {"note"}
 
 
 def test_user_defined_profile_selects_by_reference(project: pytest.Pytester) -> None:
@@ -324,8 +358,50 @@ def test_sarif_anchor_for_a_target_without_a_file() -> None:
     doc = document([row])
     assert list(_sarif_validator().iter_errors(doc)) == []  # type: ignore[attr-defined]
     loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
-    assert loc == {"artifactLocation": {"uri": "ctrsec-targets/image/registry.example/app_1.4"},
+    assert loc == {"artifactLocation": {"uri": "ctrsec-targets/image/registry.example/app_1.4",
+                                        "uriBaseId": "%SRCROOT%"},
                    "region": {"startLine": 1}}
+
+
+def _sarif_locations(p: pytest.Pytester, *args: str) -> list[tuple[str, str]]:
+    run(p, *args, "--ctrsec-sarif=" + str(p.path / "r.sarif"))
+    doc = json.loads(p.path.joinpath("r.sarif").read_text())
+    return [(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+             res["partialFingerprints"]["ctrsecFinding/v1"]) for res in doc["runs"][0]["results"]]
+
+
+def test_sarif_uris_are_relative_to_the_repository_root(project: pytest.Pytester,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code scanning resolves a URI from the repository root: the same file gives the same
+    URI and fingerprint from the root, from a subfolder and as an absolute path."""
+    project.makeini("[pytest]\n")
+    project.path.joinpath(".git").mkdir()
+    sub = project.mkdir("deploy")
+    sub.joinpath("a.yaml").write_text("bad\n")
+    from_root = _sarif_locations(project, "--ctrsec-compose=deploy/a.yaml")
+    absolute = _sarif_locations(project, f"--ctrsec-compose={sub / 'a.yaml'}")
+    monkeypatch.chdir(sub)
+    from_sub = _sarif_locations(project, "--ctrsec-compose=a.yaml")
+    assert from_root == absolute == from_sub
+    assert [uri for uri, _ in from_root] == ["deploy/a.yaml"]
+
+
+def test_sarif_fingerprint_ignores_line_numbers() -> None:
+    """An alert keeps its fingerprint when the file around it moves."""
+    from pytest_ctrsec.report.sarif import document
+
+    def fingerprint(line: int) -> str:
+        row = {"check": "image.no-empty-passwords", "title": "t", "severity": "high",
+               "refs": [], "target": "dockerfile:Dockerfile", "target_kind": "dockerfile",
+               "outcome": "failed", "nodeid": "", "waiver": None,
+               "findings": [{"message": f"account x has an empty password (/etc/shadow line "
+                                        f"{line})", "location": {"path": "Dockerfile",
+                                                                  "line": line}}]}
+        res = document([row])["runs"][0]["results"][0]
+        assert res["locations"][0]["physicalLocation"]["region"]["startLine"] == line
+        return res["partialFingerprints"]["ctrsecFinding/v1"]
+
+    assert fingerprint(3) == fingerprint(12)
 
 
 def test_xdist_writes_the_same_reports_as_a_serial_run(project: pytest.Pytester) -> None:

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from collections.abc import Iterable, Mapping
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .. import __version__
 from ..catalog import registry
@@ -26,44 +29,83 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0",
                      "info": "0.0"}
 ANCHOR_ROOT = "ctrsec-targets"
+BASE_ID = "%SRCROOT%"
+_LINE_NUMBER = re.compile(r"\bline \d+")
 
 
-def document(rows: Iterable[Mapping[str, Any]], base: Path | None = None) -> dict[str, Any]:
-    """The SARIF log of a run's result rows (the JSON report's ``results``)."""
+def document(rows: Iterable[Mapping[str, Any]], base: Path | None = None,
+             severity: Callable[[str, str], str] | None = None) -> dict[str, Any]:
+    """The SARIF log of a run's result rows (the JSON report's ``results``). Paths are made
+    relative to the repository root around ``base`` (the working directory); ``severity``
+    maps a check id and its catalogue severity to the one in force (``--ctrsec-severity``)."""
+    cwd = base or Path.cwd()
+    where = _Where(repo_root(cwd), cwd)
     by_kind: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         by_kind.setdefault(row["target_kind"], []).append(row)
-    runs = [_run(kind, kind_rows, base or Path.cwd()) for kind, kind_rows in sorted(by_kind.items())]
+    runs = [_run(kind, kind_rows, where, severity or _catalogue_severity)
+            for kind, kind_rows in sorted(by_kind.items())]
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": runs}
 
 
-def write(path: str, rows: Iterable[Mapping[str, Any]]) -> None:
+def write(path: str, rows: Iterable[Mapping[str, Any]],
+          severity: Callable[[str, str], str] | None = None) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(document(rows), indent=2) + "\n", encoding="utf-8")
+    doc = document(rows, severity=severity)
+    target.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
-def _run(kind: str, rows: list[Mapping[str, Any]], base: Path) -> dict[str, Any]:
+def repo_root(start: Path) -> Path:
+    """The Git work tree around ``start`` (code scanning resolves a relative URI against the
+    repository root, wherever pytest ran from), else ``start`` itself."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+@dataclass(frozen=True)
+class _Where:
+    root: Path
+    cwd: Path
+
+
+def _catalogue_severity(check_id: str, default: str) -> str:
+    return default
+
+
+def _reported(row: Mapping[str, Any]) -> bool:
+    """Failed and waived results; not a waived one that was never run (``run: false``):
+    nothing says it would have failed, so it would be an alert without a finding."""
+    return row["outcome"] == "failed" or row["outcome"] == "waived" and bool(row["findings"])
+
+
+def _run(kind: str, rows: list[Mapping[str, Any]], where: _Where,
+         severity: Callable[[str, str], str]) -> dict[str, Any]:
     rule_ids = sorted({r["check"] for r in rows})
     index = {rid: i for i, rid in enumerate(rule_ids)}
-    results = [res for row in rows if row["outcome"] in ("failed", "waived")
-               for res in _results(row, index[row["check"]], base)]
-    rules = [_rule(rid, next(r for r in rows if r["check"] == rid)) for rid in rule_ids]
+    results = [res for row in rows if _reported(row)
+               for res in _results(row, index[row["check"]], where)]
+    rules = [_rule(rid, next(r for r in rows if r["check"] == rid), severity)
+             for rid in rule_ids]
     return {
         "tool": {"driver": {"name": "pytest-ctrsec", "version": __version__,
                             "informationUri": "https://pypi.org/project/pytest-ctrsec/",
                             "rules": rules}},
         "automationDetails": {"id": f"ctrsec/{kind}/"},
+        "originalUriBaseIds": {BASE_ID: {"uri": where.root.as_uri() + "/"}},
         "results": results,
     }
 
 
-def _rule(check_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
+def _rule(check_id: str, row: Mapping[str, Any],
+          severity_of: Callable[[str, str], str]) -> dict[str, Any]:
     chk = registry().get(check_id)
     title = row["title"]
     refs = list(row["refs"])
     remediation = chk.remediation if chk and chk.remediation else title
-    severity = chk.severity if chk else row["severity"]
+    severity = severity_of(check_id, chk.severity) if chk else row["severity"]
     ref_text = f" References: {', '.join(refs)}." if refs else ""
     return {
         "id": check_id,
@@ -78,23 +120,23 @@ def _rule(check_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _results(row: Mapping[str, Any], rule_index: int, base: Path) -> list[dict[str, Any]]:
+def _results(row: Mapping[str, Any], rule_index: int, where: _Where) -> list[dict[str, Any]]:
     findings = row["findings"] or [{"message": row["title"], "location": None}]
     out = []
     for finding in findings:
         sev = finding.get("severity") or row["severity"]
-        uri, line = _anchor(row, finding.get("location"), base)
+        uri, line = _anchor(row, finding.get("location"), where)
         result: dict[str, Any] = {
             "ruleId": row["check"],
             "ruleIndex": rule_index,
             "level": LEVELS[sev],
             "message": {"text": f"{finding['message']} ({row['target']})"},
             "locations": [{
-                "physicalLocation": {"artifactLocation": {"uri": uri},
+                "physicalLocation": {"artifactLocation": _artifact(uri),
                                      "region": {"startLine": line}},
                 "logicalLocations": [{"fullyQualifiedName": row["target"]}],
             }],
-            "partialFingerprints": {"ctrsecFinding/v1": _fingerprint(row, finding)},
+            "partialFingerprints": {"ctrsecFinding/v1": _fingerprint(row, finding, where)},
             "properties": {"target": row["target"], "severity": sev},
         }
         if row["outcome"] == "waived" and row.get("waiver"):
@@ -105,10 +147,15 @@ def _results(row: Mapping[str, Any], rule_index: int, base: Path) -> list[dict[s
 
 
 def _anchor(row: Mapping[str, Any], location: Mapping[str, Any] | None,
-            base: Path) -> tuple[str, int]:
+            where: _Where) -> tuple[str, int]:
     if location and location.get("path") and location["path"] != "-":
-        return _uri(location["path"], base), max(int(location.get("line") or 1), 1)
+        return _uri(location["path"], where), max(int(location.get("line") or 1), 1)
     return pseudo_path(row["target"]), 1
+
+
+def _artifact(uri: str) -> dict[str, str]:
+    """A relative URI names its base, for consumers that do not assume the repository root."""
+    return {"uri": uri} if ":" in uri.split("/", 1)[0] else {"uri": uri, "uriBaseId": BASE_ID}
 
 
 def pseudo_path(target: str) -> str:
@@ -123,19 +170,29 @@ def pseudo_path(target: str) -> str:
     return f"{ANCHOR_ROOT}/{kind}/{safe}"
 
 
-def _uri(path: str, base: Path) -> str:
-    """A repository-relative URI when the file is under the working directory."""
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            p = p.relative_to(base)
-        except ValueError:
-            return p.as_uri()
-    return str(PurePosixPath(*p.parts)) if p.parts else path
+def _uri(path: str, where: _Where) -> str:
+    """The path relative to the repository root (a file outside it: an absolute URI)."""
+    full = Path(os.path.normpath(where.cwd / path))
+    try:
+        relative = full.relative_to(where.root)
+    except ValueError:
+        return full.as_uri()
+    return quote(relative.as_posix()) if relative.parts else quote(full.name)
 
 
-def _fingerprint(row: Mapping[str, Any], finding: Mapping[str, Any]) -> str:
-    key = "\0".join([row["check"], row["target"], finding["message"]])
+def _target_key(target: str, where: _Where) -> str:
+    """The target's name with its file spelled from the repository root, so the same
+    service or object is the same whether it was given relative, absolute or from a
+    subfolder."""
+    kind, _, rest = target.partition(":")
+    source, sep, inner = rest.partition("#")
+    if source not in ("", "-") and (where.cwd / source).exists():
+        source = _uri(source, where)
+    return f"{kind}:{source}{sep}{inner}"
+
+
+def _fingerprint(row: Mapping[str, Any], finding: Mapping[str, Any], where: _Where) -> str:
+    """Stable across runs: no line number (a line moving must not open a new alert)."""
+    message = _LINE_NUMBER.sub("line", finding["message"])
+    key = "\0".join([row["check"], _target_key(row["target"], where), message])
     return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
