@@ -310,6 +310,27 @@ def test_an_escaped_reference_is_left_to_the_container() -> None:
     assert verdict("no-secrets-in-env", service).outcome == "passed"
 
 
+@pytest.mark.parametrize(("name", "value", "outcome"), [
+    ("GITLAB_OMNIBUS_CONFIG", "external_url 'https://git.example'\n"
+     "gitlab_rails['initial_root_password'] = 'Sup3rS3cr3tRootPw'\n", "failed"),
+    ("GITLAB_OMNIBUS_CONFIG", "external_url 'https://git.example'\n"
+     "gitlab_rails['initial_root_password'] = ENV['ROOT_PW']\n", "passed"),
+    ("JAVA_OPTS", "-Xmx1g -Dspring.datasource.password=Hunter2Hunter2", "failed"),
+    ("JAVA_OPTS", "-Xmx1g -Djava.awt.headless=true", "passed"),
+    ("EXTRA_ARGS", "--db-password=Sup3rSecretPw --verbose", "failed"),
+    ("EXTRA_ARGS", "--db-password-file=/run/secrets/db --verbose", "passed"),
+])
+def test_credentials_carried_in_a_variable(name: str, value: str, outcome: str) -> None:
+    """A configuration or command line held in one variable, in both twins."""
+    service = compose({"environment": {name: value}}, {"environment": {name: value}})
+    container = inspect(config={"Env": [f"{name}={value}"]})
+    for settings in (service, container):
+        result = verdict("no-secrets-in-env", settings)
+        assert result.outcome == outcome
+        assert all("Sup3r" not in f.message and "Hunter2" not in f.message
+                   for f in result.findings)
+
+
 # --- a privileged container: every capability, no seccomp, no MAC confinement ---------------
 
 @pytest.mark.parametrize(("slug", "words"), [

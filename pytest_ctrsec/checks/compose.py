@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..catalog import check
-from ..detect.secrets import SecretHit, scan_command, scan_pair
+from ..detect.secrets import SecretHit, scan_command, scan_env, scan_pair
 from ..findings import Finding
 from ..targets.compose.model import ComposeProject, SourceString
 
@@ -167,7 +167,14 @@ def scan_source(source: SourceString) -> list[SecretHit]:
     if source.key[-1:] == "]" and _SECRET_NAME.fullmatch(source.key):
         return []  # the name of a secret, not its value
     name, value = _name_and_value(source)
+    if _is_environment(source.key):
+        return scan_env(name, value, "compose", key=source.key)
     return scan_pair(name, value, "compose", key=source.key)
+
+
+def _is_environment(key: str) -> bool:
+    """An ``environment:`` entry, or a line of an env file (keyed by its bare name)."""
+    return "." not in key or ".environment" in key
 
 
 @check("compose.no-hardcoded-secrets", title="No credentials written in Compose files",

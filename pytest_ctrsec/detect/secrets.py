@@ -30,9 +30,10 @@ __all__ = [
     "SecretHit",
     "is_credential_name",
     "literal_view",
+    "scan_command",
+    "scan_env",
     "scan_pair",
     "scan_value",
-    "scan_command",
 ]
 
 # A reference whose value is unknown here becomes this character in a literal view, so a
@@ -325,3 +326,63 @@ def scan_pairs(pairs: Iterable[tuple[str, str | None]],
                syntax: str | None = "compose") -> list[SecretHit]:
     """:func:`scan_pair` over many pairs."""
     return [hit for name, value in pairs for hit in scan_pair(name, value, syntax)]
+
+
+# A Java system property in an options variable (``JAVA_OPTS=-Dspring.datasource.password=x``).
+_JAVA_PROPERTY = re.compile(r"(?:^|\s)-D([A-Za-z_][\w.-]*)=(\S+)")
+# One setting per line of a configuration held in a variable (GitLab's GITLAB_OMNIBUS_CONFIG,
+# a properties or YAML snippet): ``name = value``, ``name: value``, ``obj['name'] = 'value'``.
+_SETTING = re.compile(r"""^\s*(?P<obj>[A-Za-z_][\w.]*\[)?["']?(?P<name>[A-Za-z_][\w.-]*)["']?"""
+                      r"""(?(obj)\])\s*[=:]\s*(?P<value>.*?)\s*[,;]?\s*$""")
+# An unquoted value holding one of these is an expression (``ENV['DB_PASSWORD']``,
+# ``File.read(...)``), not a literal.
+_EXPRESSION = re.compile(r"[\s()\[\]{}]")
+
+
+def _setting_literal(raw: str, quoted_only: bool) -> str | None:
+    """The literal a setting line assigns, ``None`` for an expression or, in code
+    (``obj['name'] = ...``), anything but a quoted string."""
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        inner = raw[1:-1]
+        return None if "#{" in inner else inner  # Ruby interpolation: not a literal
+    if quoted_only or _EXPRESSION.search(raw):
+        return None
+    return raw
+
+
+def _setting_hits(key: str, line: str, syntax: str | None) -> list[SecretHit]:
+    match = _SETTING.match(line)
+    if not match:
+        return []
+    literal = _setting_literal(match.group("value"), quoted_only=bool(match.group("obj")))
+    if literal is None:
+        return []
+    name = match.group("name")
+    return scan_pair(name, literal, syntax, key=f"{key}: {name}")
+
+
+def scan_env(name: str, value: str | None, syntax: str | None = "compose",
+             key: str | None = None) -> list[SecretHit]:
+    r"""An environment variable: the pair (:func:`scan_pair`), else what its value carries:
+    a configuration of one setting per line (``GITLAB_OMNIBUS_CONFIG``), or command-line
+    options and Java properties (``EXTRA_ARGS=--db-password=x``, ``JAVA_OPTS=-D...password=x``).
+
+    >>> [h.key for h in scan_env("JAVA_OPTS", "-Xmx1g -Dspring.datasource.password=s3cretpw")]
+    ['JAVA_OPTS -Dspring.datasource.password']
+    >>> [h.key for h in scan_env("CFG", "url 'https://x'\napp['db_password'] = 's3cretpw'")]
+    ['CFG: db_password']
+    >>> scan_env("CFG", "app['db_password'] = ENV['DB_PASSWORD']\nport: 2224")
+    []
+    """
+    hits = scan_pair(name, value, syntax, key)
+    if hits or not value:
+        return hits
+    where = key or name
+    if "\n" in value.strip():
+        return [hit for line in value.splitlines() for hit in _setting_hits(where, line, syntax)]
+    if "-" not in value:
+        return hits
+    hits = scan_command(value, key=where, syntax=syntax)
+    for prop, literal in _JAVA_PROPERTY.findall(value):
+        hits += scan_pair(prop, literal, syntax, key=f"{where} -D{prop}")
+    return hits

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ...detect.secrets import SecretHit, scan_command, scan_pair
+from ...detect.secrets import scan_env
 from ...errors import CannotEvaluate
 from ...findings import Finding
 from ...runsettings.imageref import parse_image_ref
@@ -48,6 +48,12 @@ def _containers(obj: KubeObject, *fields: str) -> Iterator[Container]:
            remediation="set securityContext.readOnlyRootFilesystem: true and mount an emptyDir "
                        "where the application must write")
 def read_only_rootfs(obj: KubeObject) -> Iterator[Finding]:
+    assert obj.pod is not None
+    if (as_map(obj.pod.spec.get("os")) or {}).get("name") == "windows":
+        # The API server refuses readOnlyRootFilesystem in a pod with spec.os.name windows
+        # (Windows containers need a writable layer): there is nothing to set.
+        raise CannotEvaluate("a Windows pod (spec.os.name: windows) cannot set "
+                             "readOnlyRootFilesystem: the API server refuses it")
     for c in _containers(obj):
         value = (c.security_context or {}).get("readOnlyRootFilesystem")
         if value is not True:
@@ -198,7 +204,6 @@ def image_pinned(obj: KubeObject, require_pull_always: bool = True) -> Iterator[
 # ${NAME} is not expanded by Kubernetes but by the application or its entrypoint (Spring,
 # envsubst, shells): a reference, not a literal. $(NAME) is Kubernetes' own.
 _BRACED_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
-_JAVA_PROPERTY = re.compile(r"(?:^|\s)-D([A-Za-z_][\w.-]*)=(\S+)")
 
 
 @k8s_check("k8s.no-secrets-in-env", title="No literal credentials in container env",
@@ -212,21 +217,9 @@ def no_secrets_in_env(obj: KubeObject) -> Iterator[Finding]:
                 continue
             name = str(env.get("name", ""))
             value = _BRACED_REF.sub(r"$(\1)", str(env["value"]))
-            for hit in _env_hits(name, value):
+            for hit in scan_env(name, value, syntax="k8s"):
                 yield Finding(f"{c.describe}: env {hit.summary}",
                               obj.locate(*c.path, "env", i, "value"))
-
-
-def _env_hits(name: str, value: str) -> list[SecretHit]:
-    """The pair, else the options it carries (``JAVA_OPTS=-Dspring.datasource.password=x``,
-    ``EXTRA_ARGS=--db-password=x``)."""
-    hits = scan_pair(name, value, syntax="k8s")
-    if hits or "-" not in value:
-        return hits
-    hits = scan_command(value, key=name, syntax="k8s")
-    for prop, literal in _JAVA_PROPERTY.findall(value):
-        hits += scan_pair(prop, literal, syntax="k8s", key=f"{name} -D{prop}")
-    return hits
 
 
 # --- service accounts ------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...detect.secrets import scan_pair
+from ...detect.secrets import scan_env
 from ...findings import Finding
 from ...runsettings.model import RunSettings
 from ._register import runsettings_check, spell, who
@@ -26,7 +26,7 @@ def no_secrets_in_env(s: RunSettings) -> Iterator[Finding]:
         origin = (f", from the ENV of its image {s.image.ref if s.image else ''}; rebuild the "
                   f"image without it and {how}" if f"{name}={value}" in inherited else
                   f"; {how}")
-        for hit in scan_pair(name, value, s.env_syntax):
+        for hit in scan_env(name, value, s.env_syntax):
             yield Finding(f"{who(s)} sets {hit.key} to {hit.what} ({hit.evidence}) in plain "
                           f"text{origin}",
                           s.key_locations.get(f"environment.{name}", fallback),
