@@ -311,10 +311,12 @@ def test_an_escaped_reference_is_left_to_the_container() -> None:
 
 
 @pytest.mark.parametrize(("name", "value", "outcome"), [
-    ("GITLAB_OMNIBUS_CONFIG", "external_url 'https://git.example'\n"
-     "gitlab_rails['initial_root_password'] = 'Sup3rS3cr3tRootPw'\n", "failed"),
-    ("GITLAB_OMNIBUS_CONFIG", "external_url 'https://git.example'\n"
-     "gitlab_rails['initial_root_password'] = ENV['ROOT_PW']\n", "passed"),
+    ("GITLAB_OMNIBUS_CONFIG", ("external_url 'https://git.example'\n"
+                               "gitlab_rails['initial_root_password'] = 'Sup3rS3cr3tRootPw'\n"),
+     "failed"),
+    ("GITLAB_OMNIBUS_CONFIG", ("external_url 'https://git.example'\n"
+                               "gitlab_rails['initial_root_password'] = ENV['ROOT_PW']\n"),
+     "passed"),
     ("JAVA_OPTS", "-Xmx1g -Dspring.datasource.password=Hunter2Hunter2", "failed"),
     ("JAVA_OPTS", "-Xmx1g -Djava.awt.headless=true", "passed"),
     ("EXTRA_ARGS", "--db-password=Sup3rSecretPw --verbose", "failed"),
