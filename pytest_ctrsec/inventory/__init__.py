@@ -40,7 +40,7 @@ def _candidates(fs: Any) -> Iterator[tuple[str, Any]]:
             continue
         base = posixpath.basename(path)
         if (base in _BASENAMES or base.endswith(".egg-info") or "/status.d/" in path
-                or owned.DPKG_LIST.fullmatch(path)):
+                or base.endswith(".list") and owned.DPKG_LIST.fullmatch(path)):
             yield path, entry
 
 
