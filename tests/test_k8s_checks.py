@@ -326,3 +326,22 @@ items:
     labels = [t.label for t in corpus_targets(corpus) if t.model_type == "k8s.object"]
     assert labels == ["shop/Deployment/web", "shop/Pod/orphan-x2x9q"]
     assert len(corpus.workloads()) == 4  # the corpus itself keeps every object
+
+
+def test_read_only_rootfs_skips_windows_pods() -> None:
+    """The API server refuses readOnlyRootFilesystem when ``spec.os.name`` is windows, so a
+    Windows pod is not asked for it (a skip naming why); a Linux twin still fails."""
+    text = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: iis, namespace: web}
+spec:
+  os: {name: windows}
+  containers: [{name: iis, image: mcr.microsoft.com/windows/servercore/iis:ltsc2022}]
+"""
+    check = registry()["k8s.read-only-rootfs"]
+    (windows,) = corpus_of(text).workloads()
+    verdict = check.evaluate(windows)
+    assert verdict.outcome == "skipped" and "spec.os.name: windows" in verdict.reason
+    (linux,) = corpus_of(text.replace("os: {name: windows}", "os: {name: linux}")).workloads()
+    assert check.evaluate(linux).outcome == "failed"

@@ -9,16 +9,23 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ...detect.secrets import SecretHit, scan_pair, scan_value
+from ...detect.secrets import SecretHit, is_credential_name, scan_pair, scan_value
 from ...findings import Finding, mask
 from ...targets.kube.model import KubeObject, as_list, as_map
 from .base import k8s_check
 
 # "name = value", "name: value", "\"name\": \"value\"" lines inside a config file value
 _ASSIGNMENT = re.compile(r"""^\s*["']?([A-Za-z_][\w.-]*)["']?\s*[=:]\s*["']?(.*?)["']?,?\s*$""")
-# "name value" directives (redis.conf's requirepass, masterauth)
+# "name value" directives (redis.conf's requirepass, masterauth; Fluent Bit's HTTP_Passwd)
 _DIRECTIVE = re.compile(r"""^\s*([A-Za-z_][\w.-]*)\s+["']?([^\s"';]+)["']?;?\s*$""")
 _DIRECTIVE_NAMES = frozenset({"requirepass", "masterauth"})
+# Directive names ending in these are not read as credential names: nginx's proxy_pass,
+# fastcgi_pass, uwsgi_pass... forward requests, they hold no password.
+_DIRECTIVE_LAST_ONLY = ("pass", "pwd", "salt", "dsn")
+_PLAIN_WORD = re.compile(r"[A-Za-z][a-z]+")
+# Helm-style settings that name a Secret object or a key inside it (existingSecret,
+# auth.existingSecretPasswordKey, secretKeys.adminPasswordKey): the value is a name.
+_SECRET_OBJECT_NAME = re.compile(r"existingsecret|passw(?:or)?dkey$")
 # htpasswd lines (user:hash): hashes to crack offline, which nginx and Apache read from a Secret
 _HTPASSWD = re.compile(r"^\s*([^:\s#]+):(\$apr1\$\S+|\$2[aby]\$\S+|\$[156]\$\S+|\{SHA\}\S+)\s*$")
 # SQL in init scripts: CREATE USER ... PASSWORD 'x', IDENTIFIED BY 'x'
@@ -29,7 +36,7 @@ def _config_hits(key: str, value: str) -> list[SecretHit]:
     """A ConfigMap entry: the pair itself, then the file it holds: JSON documents, and
     assignment, directive and SQL password lines. ``${VAR}`` is read as a reference (envsubst,
     Spring and most config templating)."""
-    hits = scan_pair(key, value, syntax="compose")
+    hits = _scan(key, value)
     if hits:
         return hits
     hits = _json_hits(key, value)
@@ -45,16 +52,36 @@ def _line_hits(key: str, line: str) -> list[SecretHit]:
                           "an htpasswd password hash", mask(match.group(2)))]
     match = _ASSIGNMENT.match(line)
     if match and match.group(2):
-        return scan_pair(match.group(1), match.group(2), syntax="compose",
-                         key=f"{key}: {match.group(1)}")
-    # only known directives: nginx's proxy_pass, fastcgi_pass... end in "pass" too
+        return _scan(match.group(1), match.group(2), key=f"{key}: {match.group(1)}")
     match = _DIRECTIVE.match(line)
-    if match and match.group(1).lower() in _DIRECTIVE_NAMES:
+    if match and _credential_directive(match.group(1), match.group(2)):
         return scan_pair("PASSWORD", match.group(2), syntax="compose",
                          key=f"{key}: {match.group(1)}")
     return [hit for sql in _SQL_PASSWORD.finditer(line)
             for hit in scan_pair("PASSWORD", sql.group(1), syntax="compose",
                                  key=f"{key}: SQL PASSWORD")]
+
+
+def _credential_directive(name: str, value: str) -> bool:
+    """A ``name value`` directive whose name says the value is a credential: redis's
+    requirepass and masterauth, or a credential name that does not end in a word that
+    also means forwarding (nginx's ``proxy_pass``). A bare word followed by a plain word
+    is text ("Password expired" in a message file), not a setting."""
+    lowered = name.lower()
+    if lowered in _DIRECTIVE_NAMES:
+        return True
+    if not is_credential_name(name) or lowered.endswith(_DIRECTIVE_LAST_ONLY):
+        return False
+    return bool(re.search(r"[_.-]", name)) or not _PLAIN_WORD.fullmatch(value)
+
+
+def _scan(name: str, value: str, key: str | None = None) -> list[SecretHit]:
+    """``scan_pair`` for a setting of a config file, except settings that name a Secret
+    object or a key in it rather than hold the credential."""
+    if _SECRET_OBJECT_NAME.search(re.sub(r"[_.-]", "", name.lower())):
+        return [hit for hit in scan_pair(name, value, syntax="compose", key=key)
+                if hit.detector != "credential-name"]
+    return scan_pair(name, value, syntax="compose", key=key)
 
 
 def _json_hits(key: str, value: str) -> list[SecretHit]:
@@ -73,8 +100,7 @@ def _json_hits(key: str, value: str) -> list[SecretHit]:
         if isinstance(node, dict):
             for name, item in node.items():
                 if isinstance(item, str):
-                    hits += scan_pair(str(name), item, syntax="compose",
-                                      key=f"{key}: {path}{name}")
+                    hits += _scan(str(name), item, key=f"{key}: {path}{name}")
                 else:
                     stack.append((f"{path}{name}.", item))
         elif isinstance(node, list):
