@@ -152,6 +152,22 @@ def test_python_and_npm_metadata() -> None:
     ]
 
 
+def test_python_license_from_classifiers_when_no_license_field() -> None:
+    """idna, setuptools and sqlparse wheels name their license only as a trove classifier."""
+    head = "Metadata-Version: 2.1\nName: {}\nVersion: 1.0\n"
+    files = {
+        "site/idna-1.0.dist-info/METADATA": head.format("idna")
+        + "Classifier: License :: OSI Approved :: BSD License\n"
+          "Classifier: Programming Language :: Python\n",
+        "site/pd-1.0.dist-info/METADATA": head.format("pd") + "License: UNKNOWN\n"
+        "Classifier: License :: OSI Approved\nClassifier: License :: Public Domain\n",
+        "site/both-1.0.dist-info/METADATA": head.format("both") + "License-Expression: MIT\n"
+        "Classifier: License :: OSI Approved :: Apache Software License\n",
+    }
+    got = {p.name: p.licenses for p in inventory(fs_from(files))}
+    assert got == {"idna": ("BSD License",), "pd": ("Public Domain",), "both": ("MIT",)}
+
+
 def test_unzipped_egg_metadata() -> None:
     """easy_install / setup.py install leave ``name-ver-pyX.egg/EGG-INFO/PKG-INFO``: Trivy
     lists those, the inventory missed them; an EGG-INFO outside an .egg is not one."""

@@ -5,6 +5,7 @@ file, or a directory holding one) and unzipped eggs (``*.egg/EGG-INFO/PKG-INFO``
 from __future__ import annotations
 
 import re
+from email.message import Message
 from email.parser import HeaderParser
 
 from .model import Package
@@ -19,6 +20,20 @@ def parse(text: str, path: str) -> Package | None:
     name, version = (headers.get("Name") or "").strip(), (headers.get("Version") or "").strip()
     if not name or not version:
         return None
+    return Package("pypi", name, version, name, version, "", path, _licenses(headers))
+
+
+# Classifiers that group licenses without naming one.
+_CATEGORIES = frozenset({"OSI Approved", "DFSG approved"})
+
+
+def _licenses(headers: Message) -> tuple[str, ...]:
+    """License-Expression, else a one-line License, else the trove classifiers' license
+    names (``License :: OSI Approved :: MIT License`` -> ``MIT License``): many wheels
+    (idna, setuptools, sqlparse) state their license only as a classifier."""
     lic = (headers.get("License-Expression") or headers.get("License") or "").strip()
-    licenses = (lic,) if lic and lic.upper() != "UNKNOWN" and "\n" not in lic else ()
-    return Package("pypi", name, version, name, version, "", path, licenses)
+    if lic and lic.upper() != "UNKNOWN" and "\n" not in lic:
+        return (lic,)
+    named = [c.rsplit("::", 1)[-1].strip() for c in headers.get_all("Classifier") or ()
+             if c.startswith("License ::")]
+    return tuple(dict.fromkeys(n for n in named if n and n not in _CATEGORIES))
