@@ -19,6 +19,8 @@ install_debian_packages() {
   command -v openssl >/dev/null || missing+=(openssl)
   # Oracles for the version comparators: rpm's own rpmvercmp and node-semver.
   /usr/bin/python3 -c 'import rpm' 2>/dev/null || missing+=(python3-rpm rpm)
+  # Berkeley DB's db_load writes the rpm Packages databases the inventory tests read.
+  command -v db5.3_load >/dev/null || missing+=(db5.3-util)
   [ -e /usr/share/nodejs/semver/package.json ] || missing+=(node-semver)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then

@@ -5,6 +5,8 @@ dpkg's source derivation checked against dpkg-query on the same database."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
+import struct
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -249,6 +251,47 @@ def test_rpm_sqlite_agrees_with_rpm_query(rpmdb: Path) -> None:
     assert (bsd.source_name, bsd.source_version) == ("util-demo", "1:2.38.1-5.el9")
     assert bsd.purl == "pkg:rpm/rocky/bsd-demo@2.38.1-5.el9?arch=noarch&distro=rocky-9.3&epoch=1&upstream=util-demo"
     assert inv.problems == ()
+
+
+def berkeley_db(rpmdb: Path, target: Path, pagesize: int) -> Path:
+    """The rpmdb's headers written by Berkeley DB's own db_load into a hash ``Packages`` (as
+    RHEL 8 / Amazon Linux 2 keep them), with rpm's 4-byte counter record under key 0."""
+    need(shutil.which("db5.3_load") is not None, "db5.3_load (Debian's db5.3-util)")
+    conn = sqlite3.connect(rpmdb / "rpmdb.sqlite")
+    rows = [(0, struct.pack("<I", 3))] + [(n, bytes(b)) for n, b in
+                                          conn.execute("SELECT hnum, blob FROM Packages")]
+    conn.close()
+    def hexed(data: bytes) -> str:
+        return "".join(f"\\{b:02x}" for b in data)
+    dump = target / "load.txt"
+    dump.write_text("".join(f"{hexed(struct.pack('<I', n))}\n{hexed(b)}\n" for n, b in rows))
+    (target / "db").mkdir()
+    subprocess.run(["db5.3_load", "-T", "-t", "hash", "-c", f"db_pagesize={pagesize}", "-f",
+                    str(dump), str(target / "db" / "Packages")], check=True, capture_output=True)
+    return target / "db"
+
+
+@pytest.mark.parametrize("pagesize", [512, 4096])
+def test_rpm_berkeley_db_agrees_with_rpm_query(rpmdb: Path, tmp_path: Path, pagesize: int) -> None:
+    """Berkeley DB Packages were reported unread; 512-byte pages put every header on a chain
+    of overflow pages."""
+    db = berkeley_db(rpmdb, tmp_path, pagesize)
+    fmt = "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\n"
+    out = subprocess.run(["rpm", "--define", "_db_backend bdb_ro", "--dbpath", str(db), "-qa",
+                          "--qf", fmt], capture_output=True, text=True, check=True).stdout
+    expected = sorted(tuple(line.split("\t")) for line in out.splitlines())
+    inv = inventory(fs_from({"var/lib/rpm/Packages": (db / "Packages").read_bytes(),
+                             "etc/os-release": 'ID="centos"\nVERSION_ID="7"\n'}))
+    assert len(expected) == 3 and inv.problems == ()
+    assert sorted((p.name, p.version, p.arch) for p in inv.packages) == expected
+    bsd = inv.find("bsd-demo")[0]
+    assert (bsd.source_name, bsd.source_version) == ("util-demo", "1:2.38.1-5.el9")
+
+
+def test_a_damaged_berkeley_db_is_a_problem_not_a_crash(rpmdb: Path, tmp_path: Path) -> None:
+    data = (berkeley_db(rpmdb, tmp_path, 512) / "Packages").read_bytes()
+    inv = inventory(fs_from({"var/lib/rpm/Packages": data[: len(data) // 2]}))
+    assert len(inv.problems) == 1 and "/var/lib/rpm/Packages: Berkeley DB" in inv.problems[0]
 
 
 @pytest.mark.parametrize("path", [

@@ -5,9 +5,10 @@
 ['adduser:all@3.134', 'apt:amd64@2.6.1']
 
 Sources: OS from os-release (with fallbacks); dpkg ``status`` and ``status.d/``; apk
-``installed`` (both paths); rpm ``rpmdb.sqlite``; Python ``dist-info``/``egg-info``; npm
-``node_modules/**/package.json``. Only files the layer pass captured are read. Language
-packages an OS package installed (Debian's pip dist-info) are left out: see :mod:`.owned`.
+``installed`` (both paths); rpm ``rpmdb.sqlite`` and Berkeley DB ``Packages``; Python
+``dist-info``/``egg-info``; npm ``node_modules/**/package.json``. Only files the layer pass
+captured are read. Language packages an OS package installed (Debian's pip dist-info) are
+left out: see :mod:`.owned`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from ..errors import InputError
@@ -84,15 +86,14 @@ def _one_file(fs: Any, path: str, entry: Any, problems: list[str],
         return apk.parse(_text(data), "/" + path)
     if rpm.SQLITE.fullmatch(path):
         data = _read(path, entry, problems)
-        if not data:
-            return ()
-        files: list[str] = []
-        rpms = list(rpm.parse_sqlite(data, fs.data(path + "-wal"), "/" + path, files))
-        os_files.extend(owned.metadata_only(files))
-        return rpms
+        wal = fs.data(path + "-wal")
+        return _rpm(partial(rpm.parse_sqlite, data, wal, "/" + path), os_files) if data else ()
+    if rpm.BDB.fullmatch(path):
+        data = _read(path, entry, problems)
+        return _rpm(partial(rpm.parse_bdb, data, "/" + path), os_files) if data else ()
     if rpm.LEGACY.fullmatch(path):
-        problems.append(f"/{path}: Berkeley DB and ndb rpm databases are not read "
-                        "(only rpmdb.sqlite); its packages are not inventoried")
+        problems.append(f"/{path}: ndb rpm databases are not read (only rpmdb.sqlite and "
+                        "Berkeley DB Packages); its packages are not inventoried")
         return ()
     if python.METADATA.fullmatch(path):
         data = _read(path, entry, problems)
@@ -103,6 +104,15 @@ def _one_file(fs: Any, path: str, entry: Any, problems: list[str],
         found = npm.parse(data, "/" + path) if data is not None else None
         return (found,) if found else ()
     return ()
+
+
+def _rpm(read: Callable[[list[str]], Iterable[Package]], os_files: list[str]) -> list[Package]:
+    """The packages of one rpm database; the metadata files they install go to
+    ``os_files``."""
+    files: list[str] = []
+    found = list(read(files))
+    os_files.extend(owned.metadata_only(files))
+    return found
 
 
 def inventory(fs: Any) -> Inventory:

@@ -1,8 +1,9 @@
 """RPM packages from an ``rpmdb.sqlite`` (RHEL/UBI 9+, Fedora 33+, Amazon Linux 2023), read
-with the standard library's sqlite3 from a private copy of the captured bytes.
+with the standard library's sqlite3 from a private copy of the captured bytes, and from a
+Berkeley DB ``Packages`` (RHEL/CentOS 7 and 8, UBI 8, Amazon Linux 2) read by :mod:`.bdb`.
 
-The older Berkeley DB ``Packages`` and ndb ``Packages.db`` formats are recognised but not
-read: they are reported as problems so that a scan says what it did not cover.
+The ndb ``Packages.db`` format (SUSE) is recognised but not read: it is reported as a problem
+so that a scan says what it did not cover.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ParseError
+from . import bdb
 from .model import Package
 
 DIRS = r"(?:var/lib/rpm|usr/lib/sysimage/rpm|usr/share/rpm)"
 SQLITE = re.compile(DIRS + r"/rpmdb\.sqlite")
-LEGACY = re.compile(DIRS + r"/(?:Packages|Packages\.db)")
+BDB = re.compile(DIRS + r"/Packages")
+LEGACY = re.compile(DIRS + r"/Packages\.db")
 
 TAG_NAME, TAG_VERSION, TAG_RELEASE, TAG_EPOCH = 1000, 1001, 1002, 1003
 TAG_VENDOR, TAG_LICENSE, TAG_ARCH, TAG_SOURCERPM = 1011, 1014, 1022, 1044
@@ -142,10 +145,20 @@ def parse_sqlite(db: bytes, wal: bytes | None, path: str,
                 conn.close()
         except sqlite3.Error as err:
             raise ParseError(f"cannot read the rpm database: {err}", path) from None
+    yield from _packages([bytes(b) for b in blobs], path, files)
+
+
+def parse_bdb(db: bytes, path: str, files: list[str] | None = None) -> Iterator[Package]:
+    """Packages of a Berkeley DB ``Packages`` given as bytes (``files`` as for
+    :func:`parse_sqlite`). Values too short to be a header are rpm's own counters."""
+    yield from _packages([v for v in bdb.values(db, path) if len(v) >= 16], path, files)
+
+
+def _packages(blobs: list[bytes], path: str, files: list[str] | None) -> Iterator[Package]:
     for blob in blobs:
-        tags = header_tags(bytes(blob), path)
+        tags = header_tags(blob, path)
         if files is not None and from_distribution(tags):
-            files.extend(file_names(bytes(blob)))
+            files.extend(file_names(blob))
         pkg = package_from(tags, path)
         if pkg is not None:
             yield pkg
