@@ -46,6 +46,10 @@ RESOURCES: dict[str, tuple[str, str, str, bool]] = {
     "ClusterRole": ("rbac.authorization.k8s.io", "v1", "clusterroles", False),
     "ClusterRoleBinding": ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", False),
     "Rollout": ("argoproj.io", "v1alpha1", "rollouts", True),
+    # another engine's policies (kinds of their own: the stand-in keys resources by kind)
+    "CiliumNetworkPolicy": ("cilium.io", "v2", "ciliumnetworkpolicies", True),
+    "CiliumClusterwideNetworkPolicy": ("cilium.io", "v2", "ciliumclusterwidenetworkpolicies",
+                                       False),
 }
 
 

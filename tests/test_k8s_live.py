@@ -119,6 +119,42 @@ def test_forbidden_kinds_become_skips_naming_the_kind(tmp_path: Path) -> None:
     assert verdict.outcome == "skipped" and "clusterroles is forbidden" in verdict.reason
 
 
+_CILIUM_WORLD = [
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "mesh"}},
+    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "mesh"},
+     "spec": {"template": {"metadata": {"labels": {"app": "web"}},
+                           "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}},
+    {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+     "metadata": {"name": "default-deny"},
+     "spec": {"endpointSelector": {}, "ingress": [{}], "egress": [{}]}},
+]
+
+
+@pytest.mark.parametrize("forbidden", [(), ("ciliumclusterwidenetworkpolicies",)])
+def test_other_engines_policies_are_read_from_the_cluster(tmp_path: Path,
+                                                          forbidden: tuple[str, ...]) -> None:
+    """A cluster isolated by Cilium's cluster-wide policy: the network checks skip naming
+    it, as on the same objects given as files, instead of failing because only Kubernetes
+    NetworkPolicies were listed; a policy kind the user may not list may isolate too."""
+    with serve(_CILIUM_WORLD, forbidden=set(forbidden)) as state:
+        corpus = load_cluster(opts(write_kubeconfig(tmp_path / "kubeconfig", state.url)))
+    (web,) = corpus.workloads()
+    (mesh,) = [ns for ns in corpus.namespaces() if ns.name == "mesh"]
+    for check, model in (("k8s.network-policy-coverage", web),
+                         ("k8s.network-policy-default-deny", mesh)):
+        verdict = registry()[check].evaluate(model)
+        assert verdict.outcome == "skipped", (check, verdict)
+        if forbidden:
+            assert "CiliumClusterwideNetworkPolicy (cilium.io) policies, which may, could " \
+                   "not be read: ciliumclusterwidenetworkpolicies is forbidden" in verdict.reason
+        else:
+            assert "CiliumClusterwideNetworkPolicy default-deny (cilium.io)" in verdict.reason
+    # the refusal is said through the network checks, not as a test of its own
+    unavailable = [t.model for t in corpus_targets(corpus) if isinstance(t.model, Unavailable)]
+    assert not [(c.id, u.kind) for c in registry().values() for u in unavailable
+                if c.kind == "k8s" and applies(c, u)]
+
+
 def test_unreachable_cluster_is_one_line(tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))

@@ -24,6 +24,7 @@ from typing import Any
 
 from ...errors import CannotEvaluate
 from ...findings import Finding
+from ...targets.kube.corpus import OTHER_ENGINE_POLICIES, other_engine_key
 from ...targets.kube.model import KubeNamespace, KubeObject, as_list, as_map
 from ...targets.kube.selectors import is_empty
 from .base import k8s_check
@@ -63,35 +64,26 @@ def _needs_workloads(ns: KubeNamespace) -> str | None:
     return None if ns.workloads else f"namespace {ns.display} has no workloads"
 
 
-# Policy kinds of other engines: (group, kind) -> cluster-wide
-_OTHER_POLICIES = {
-    ("projectcalico.org", "NetworkPolicy"): False,
-    ("crd.projectcalico.org", "NetworkPolicy"): False,
-    ("projectcalico.org", "GlobalNetworkPolicy"): True,
-    ("crd.projectcalico.org", "GlobalNetworkPolicy"): True,
-    ("cilium.io", "CiliumNetworkPolicy"): False,
-    ("cilium.io", "CiliumClusterwideNetworkPolicy"): True,
-    ("crd.antrea.io", "NetworkPolicy"): False,
-    ("crd.antrea.io", "ClusterNetworkPolicy"): True,
-    ("policy.networking.k8s.io", "AdminNetworkPolicy"): True,
-    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): True,
-}
-
-
 def _other_engines(corpus: Any, namespace: str) -> None:
-    """Skip, naming them, when other engines' policies may isolate the namespace's pods."""
+    """Skip, naming them, when other engines' policies may isolate the namespace's pods, or
+    when a live cluster would not list them (then they may as well)."""
     if corpus is None:
         return
-    kinds = {kind for _, kind in _OTHER_POLICIES}
+    kinds = {kind for _, kind in OTHER_ENGINE_POLICIES}
     found = [o for kind in sorted(kinds) for o in corpus.objects_of(kind)
-             if (o.group, kind) in _OTHER_POLICIES
-             and (_OTHER_POLICIES[(o.group, kind)] or o.namespace == namespace)]
+             if (o.group, kind) in OTHER_ENGINE_POLICIES
+             and (OTHER_ENGINE_POLICIES[(o.group, kind)] or o.namespace == namespace)]
     if found:
         names = ", ".join(f"{o.kind} {o.ref.split('/', 1)[0] + '/' if o.namespace else ''}"
                           f"{o.name} ({o.group})" for o in found[:3])
         more = f" and {len(found) - 3} more" if len(found) > 3 else ""
         raise CannotEvaluate(f"no Kubernetes NetworkPolicy does it, but {names}{more} may: "
                              "other engines' policies are not evaluated")
+    for group, kind in OTHER_ENGINE_POLICIES:
+        reason = corpus.forbidden(other_engine_key(group, kind))
+        if reason:
+            raise CannotEvaluate(f"no Kubernetes NetworkPolicy does it, and {kind} "
+                                 f"({group}) policies, which may, could not be read: {reason}")
 
 
 def _readable(corpus: Any) -> None:

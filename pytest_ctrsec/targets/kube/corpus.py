@@ -23,6 +23,29 @@ CLUSTER_SCOPED = frozenset({
     "CSIDriver", "CSINode", "VolumeAttachment", "CertificateSigningRequest",
 })
 
+# NetworkPolicy kinds of other engines, which may isolate pods where no Kubernetes
+# NetworkPolicy does: (group, kind) -> whether the policy is cluster-wide. Read from a live
+# cluster too (where their CRDs are installed), so a cluster run judges as a file run does.
+OTHER_ENGINE_POLICIES: dict[tuple[str, str], bool] = {
+    ("projectcalico.org", "NetworkPolicy"): False,
+    ("crd.projectcalico.org", "NetworkPolicy"): False,
+    ("projectcalico.org", "GlobalNetworkPolicy"): True,
+    ("crd.projectcalico.org", "GlobalNetworkPolicy"): True,
+    ("cilium.io", "CiliumNetworkPolicy"): False,
+    ("cilium.io", "CiliumClusterwideNetworkPolicy"): True,
+    ("crd.antrea.io", "NetworkPolicy"): False,
+    ("crd.antrea.io", "ClusterNetworkPolicy"): True,
+    ("policy.networking.k8s.io", "AdminNetworkPolicy"): True,
+    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): True,
+}
+
+
+def other_engine_key(group: str, kind: str) -> str:
+    """The name under which a live cluster's refusal to list another engine's policy kind
+    is kept (``NetworkPolicy.projectcalico.org``): several engines, and Kubernetes, share the
+    kind name ``NetworkPolicy``."""
+    return f"{kind}.{group}"
+
 
 NETWORK_POLICY_GROUPS = frozenset({"networking.k8s.io", "extensions"})
 

@@ -26,7 +26,8 @@ from urllib.parse import quote, urlencode
 import yaml
 
 from ...errors import ConfigError, TargetUnavailable
-from .corpus import CLUSTER_SCOPED, KubeCorpus, build_corpus
+from .corpus import (CLUSTER_SCOPED, OTHER_ENGINE_POLICIES, KubeCorpus, build_corpus,
+                     other_engine_key)
 from .manifests import RawObject
 from .model import Origin, Unavailable
 from .podspec import BUILTIN_TEMPLATES, template_paths
@@ -44,6 +45,8 @@ WANTED: tuple[tuple[str, str], ...] = (
     ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
     ("rbac.authorization.k8s.io", "ClusterRole"),
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    # other engines' policies, where their CRDs are installed: they may isolate pods
+    *OTHER_ENGINE_POLICIES,
 )
 
 
@@ -214,7 +217,9 @@ def read_cluster(client: ClusterClient, opts: Any, label: str,
             except Forbidden as why:
                 workload = res.kind in BUILTIN_TEMPLATES or any(
                     k == res.kind for _, k in paths.custom_kinds())
-                unavailable.append(Unavailable(res.kind, ns, str(why), _source(label, ns),
+                kind = (other_engine_key(_group(res), res.kind)
+                        if (_group(res), res.kind) in OTHER_ENGINE_POLICIES else res.kind)
+                unavailable.append(Unavailable(kind, ns, str(why), _source(label, ns),
                                                workload))
     raws = _without_owned(raws, {r.kind for r in resources} - {u.kind for u in unavailable})
     corpus = build_corpus(raws, opts, label, live=True)
