@@ -242,6 +242,24 @@ def test_a_waived_failure_is_reported_as_waived(project: pytest.Pytester, expire
     assert "w.yaml:7: compose.other on *" in result.stdout.str()  # matched nothing
 
 
+def test_waivers_of_checks_that_did_not_run_are_not_called_stale() -> None:
+    """A waiver file shared by CI jobs, or a run narrowed with --ctrsec-select: a waiver is
+    listed as matching nothing only when its check ran, or when it names no check at all."""
+    from pytest_ctrsec.report.log import ResultLog, waiver_lines
+    from pytest_ctrsec.waivers import Waiver
+
+    log = ResultLog()
+    log.add([{"check": "compose.cpu-limited", "title": "t", "severity": "low", "refs": [],
+              "target": "compose:c.yaml#web", "target_kind": "compose", "outcome": "passed",
+              "findings": [], "nodeid": "", "waiver": None}])
+    waivers = (Waiver("k8s.pss-*", "r", source="w.yaml:1"),
+               Waiver("compose.cpu-*", "r", source="w.yaml:4"),
+               Waiver("compose.cpu-limted", "r", source="w.yaml:7"))
+    lines = waiver_lines(log, waivers)
+    assert lines[0].startswith("waivers that matched no failure (2)")
+    assert [line.split(":")[1] for line in lines[1:]] == ["4", "7"]
+
+
 def test_an_expired_waiver_fails_and_says_so(project: pytest.Pytester) -> None:
     project.path.joinpath("w.yaml").write_text(WAIVERS.format(expires="2020-01-31"))
     result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-waivers=w.yaml",
@@ -361,6 +379,24 @@ def test_sarif_anchor_for_a_target_without_a_file() -> None:
     assert loc == {"artifactLocation": {"uri": "ctrsec-targets/image/registry.example/app_1.4",
                                         "uriBaseId": "%SRCROOT%"},
                    "region": {"startLine": 1}}
+
+
+def test_sarif_names_a_check_that_could_not_judge_its_target() -> None:
+    """An error has no result: said in the invocation, else the run would look clean."""
+    from pytest_ctrsec.report.sarif import document
+
+    row = {"check": "k8s.pss-privileged", "title": "t", "severity": "high", "refs": [],
+           "target": "k8s:a.yaml#ns/Pod/web", "target_kind": "k8s", "outcome": "error",
+           "findings": [{"message": "annotation has no reason", "location": None}],
+           "nodeid": "", "waiver": None}
+    doc = document([row, {**row, "outcome": "passed", "findings": [], "target": "k8s:x#y"}])
+    assert list(_sarif_validator().iter_errors(doc)) == []  # type: ignore[attr-defined]
+    (sarif_run,) = doc["runs"]
+    assert sarif_run["results"] == []
+    (invocation,) = sarif_run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert [n["message"]["text"] for n in invocation["toolExecutionNotifications"]] == \
+        ["k8s.pss-privileged on k8s:a.yaml#ns/Pod/web: annotation has no reason"]
 
 
 def _sarif_locations(p: pytest.Pytester, *args: str) -> list[tuple[str, str]]:

@@ -95,8 +95,22 @@ def _run(kind: str, rows: list[Mapping[str, Any]], where: _Where,
                             "rules": rules}},
         "automationDetails": {"id": f"ctrsec/{kind}/"},
         "originalUriBaseIds": {BASE_ID: {"uri": where.root.as_uri() + "/"}},
+        "invocations": [_invocation(rows)],
         "results": results,
     }
+
+
+def _invocation(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """A check that could not judge a target (an error) has no result, so it is said here:
+    else the run would look clean and code scanning would close that check's alerts."""
+    notes = [{"level": "error", "descriptor": {"id": row["check"]},
+              "message": {"text": f"{row['check']} on {row['target']}: {_why(row)}"}}
+             for row in rows if row["outcome"] == "error"]
+    return {"executionSuccessful": not notes, "toolExecutionNotifications": notes}
+
+
+def _why(row: Mapping[str, Any]) -> str:
+    return str(row["findings"][0]["message"]) if row["findings"] else "error"
 
 
 def _rule(check_id: str, row: Mapping[str, Any],
