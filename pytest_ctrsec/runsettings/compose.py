@@ -89,7 +89,7 @@ def _build(service: ComposeService, project: ComposeProject | None,
     return RunSettings(
         name=service.name, image_ref=image_ref, image=facts, user=user, user_unset=user_unset,
         image_unset=image_unset,
-        image_built="build" in conf and str(conf.get("pull_policy") or "") == "build",
+        image_built=_build_only_policy(conf),
         privileged=parse_bool(conf.get("privileged")),
         cap_add=_strs(conf.get("cap_add")), cap_drop=_strs(conf.get("cap_drop")),
         security_opt=_strs(conf.get("security_opt")),
@@ -416,4 +416,12 @@ def _bind_device(volume: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def _build_only_policy(conf: Mapping[str, Any]) -> str | None:
+    """The pull policy under which a service with ``build:`` never pulls its image: ``build``
+    always builds it, ``never`` builds it when missing (Compose then never pulls)."""
+    policy = str(conf.get("pull_policy") or "")
+    return policy if "build" in conf and policy in ("build", "never") else None
+
+
 __all__: Sequence[str] = ("to_run_settings", "ImageLookup", "PasswdLookup")
+

@@ -80,9 +80,10 @@ class RunSettings:
     # Compose: ``image:`` as written when its variables are not set here and the reference
     # came out incomplete (``app:${VERSION}`` reads ``app:``).
     image_unset: str | None = None
-    # Compose: the image is only ever built here (``build:`` with ``pull_policy: build``), so
-    # its reference names the local build, not something pulled.
-    image_built: bool = False
+    # Compose: the pull policy under which the image is only ever built here (``build:`` with
+    # ``pull_policy: build`` or ``never``), so its reference names the local build, not
+    # something pulled; None otherwise.
+    image_built: str | None = None
     privileged: bool = False
     cap_add: tuple[str, ...] = ()
     cap_drop: tuple[str, ...] = ()

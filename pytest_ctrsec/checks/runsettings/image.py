@@ -23,7 +23,7 @@ def _ref(s: RunSettings) -> ImageRef:
         raise CannotEvaluate(f"{who(s)} names no image (it is built from `build:`); pinning "
                              f"applies to the Dockerfile's FROM (dockerfile.base-image-pinned)")
     if s.image_built:
-        raise CannotEvaluate(f"{who(s)} only builds its image (pull_policy: build), so "
+        raise CannotEvaluate(f"{who(s)} only builds its image (pull_policy: {s.image_built}), so "
                              f"{s.image_ref} names the local build, never pulled; pinning "
                              f"applies to the Dockerfile's FROM (dockerfile.base-image-pinned)")
     return parse_image_ref(s.image_ref)
