@@ -163,3 +163,31 @@ def test_command_lines(command: str, found: bool) -> None:
     assert bool(hits) is found
     for hit in hits:
         assert "hunter2hunter2" not in hit.evidence and "s3cr3tpass" not in hit.evidence
+
+
+@pytest.mark.parametrize(("name", "value", "detectors"), [
+    ("MAILER_DSN", "smtp://mailer:1025", []),
+    # A Sentry DSN's key only lets a client send events: public by design.
+    ("SENTRY_DSN", "https://3f2a9c1b7d8e4f5a@o123456.ingest.sentry.io/789", []),
+    ("PDO_DSN", "mysql:host=db;dbname=app", []),
+    ("SENTRY_DSN", "https://public:s3cretpart@sentry.example.com/1", ["url-password"]),
+    ("DATABASE_DSN", "host=db user=app password=hunter2hunter2", ["credential-name"]),
+])
+def test_a_dsn_is_a_credential_only_with_a_password(name: str, value: str,
+                                                    detectors: list[str]) -> None:
+    assert [h.detector for h in scan_pair(name, value)] == detectors
+
+
+@pytest.mark.parametrize(("command", "found"), [
+    ("mysqladmin ping -h localhost -uroot -pexample", True),
+    ("sh -c 'mysqldump -uroot -pS3cretR00tPw app > /backup/app.sql'", True),
+    ("mariadb-admin ping -pS3cretPw", True),
+    ("mysqladmin ping -uroot -p$$MYSQL_ROOT_PASSWORD", False),
+    ("mysqladmin ping -uroot -p${MYSQL_ROOT_PASSWORD}", False),
+    ("mysql -h db -P3306 -p", False),
+    ("mkdir -p /data && exec app -pfoo", False),
+])
+def test_mysql_clients_password_attached_to_p(command: str, found: bool) -> None:
+    hits = scan_command(command, "command")
+    assert bool(hits) is found
+    assert all("S3cret" not in h.evidence and "example" not in h.evidence for h in hits)

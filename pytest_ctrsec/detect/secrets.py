@@ -289,9 +289,21 @@ def scan_pair(name: str, value: str | None, syntax: str | None = "compose",
     if hits or not is_credential_name(name):
         return hits
     view = literal_view(value, syntax)
-    if not _is_literal_secret(view):
+    if not _is_literal_secret(view) or _dsn_without_password(name, view):
         return []
     return [SecretHit("credential-name", where, "a literal credential", mask(view.strip()))]
+
+
+# A password inside a keyword connection string (libpq ``password=x``, ODBC ``PWD=x``).
+_DSN_PASSWORD = re.compile(r"(?i)(?:^|[\s;])(?:password|passwd|pwd)\s*=\s*[^\s;]")
+
+
+def _dsn_without_password(name: str, view: str) -> bool:
+    """A DSN names where to connect; the credential it may carry is its password (a URL's is
+    found by the value detectors). One without (``MAILER_DSN=smtp://mailer:1025``, a Sentry
+    DSN, whose key is public by design, ``mysql:host=db;dbname=app``) is not a credential."""
+    words = _WORDS.findall(name)
+    return bool(words) and words[-1].upper() == "DSN" and not _DSN_PASSWORD.search(view)
 
 
 _FLAG = re.compile(r"(?:^|\s)--?([A-Za-z][A-Za-z0-9_-]*)(?:=|\s+)([^\s-][^\s]*)")
@@ -319,6 +331,29 @@ def scan_command(text: str, key: str = "", syntax: str | None = "compose") -> li
         if _is_literal_secret(view):
             hits.append(SecretHit("credential-flag", key or f"--{flag}",
                                   f"a literal credential in --{flag}", mask(view)))
+    return hits + _mysql_password_hits(text, key, syntax)
+
+
+# MySQL and MariaDB clients take the password attached to -p (-pS3cret; -p alone prompts),
+# as written in countless healthchecks and backup commands (mysqladmin ping -uroot -pxxx).
+_MYSQL_CLIENT = re.compile(r"(?:^|[\s/\"'])(?:mysql(?:admin|dump|check|import|show|pump)?|"
+                           r"mariadb(?:-admin|-dump|-check|-import|-show)?)(?=[\s\"']|$)")
+_ATTACHED_P = re.compile(r"(?:^|\s)[\"']?-p([^\s\"']+)")
+
+
+def _mysql_password_hits(text: str, key: str, syntax: str | None) -> list[SecretHit]:
+    if _MYSQL_CLIENT.search(text) is None:
+        return []
+    hits = []
+    for arg in _ATTACHED_P.findall(text):
+        if syntax == "compose" and _ESCAPED_SHELL_REF.fullmatch(arg):
+            continue
+        if syntax != "compose" and "$" in arg:
+            continue  # expanded by the shell that runs the command
+        view = literal_view(arg, syntax)
+        if _is_literal_secret(view):
+            hits.append(SecretHit("credential-flag", key or "-p",
+                                  "a literal password in -p", mask(view)))
     return hits
 
 
