@@ -16,7 +16,8 @@ import pytest
 from inventory_helpers import (ALPINE_INSTALLED, BOOKWORM_OS_RELEASE, BOOKWORM_STATUS, Big,
                                FileSpec, Link, dist_info, fs_from, package_json, stanza)
 from oracles import need
-from pytest_ctrsec.inventory import inventory
+from pytest_ctrsec.errors import ParseError
+from pytest_ctrsec.inventory import bdb, inventory
 from pytest_ctrsec.inventory.dpkg import parse as parse_dpkg
 from pytest_ctrsec.inventory.osrelease import detect
 from pytest_ctrsec.targets.image.layers import CAPTURE
@@ -292,6 +293,42 @@ def test_a_damaged_berkeley_db_is_a_problem_not_a_crash(rpmdb: Path, tmp_path: P
     data = (berkeley_db(rpmdb, tmp_path, 512) / "Packages").read_bytes()
     inv = inventory(fs_from({"var/lib/rpm/Packages": data[: len(data) // 2]}))
     assert len(inv.problems) == 1 and "/var/lib/rpm/Packages: Berkeley DB" in inv.problems[0]
+
+
+def hash_file(chains: list[int], pages: int = 4, size: int = 512) -> bytes:
+    """A minimal little-endian Berkeley DB hash file: page 1 holds one key and an off-page
+    value per entry of ``chains`` (the overflow page it starts at); pages 2.. are one-page
+    overflow items of 40 bytes each."""
+    meta = bytearray(size)
+    struct.pack_into("<II", meta, 12, 0x061561, 9)
+    struct.pack_into("<I", meta, 20, size)
+    hashpage = bytearray(size)
+    items: list[bytes] = []
+    for n, first in enumerate(chains):
+        items += [b"\x01" + struct.pack("<I", n + 1), struct.pack("<BxxxII", 3, first, 40)]
+    offsets, end = [], size
+    for item in items:
+        end -= len(item)
+        hashpage[end:end + len(item)] = item
+        offsets.append(end)
+    hashpage[25] = 13
+    struct.pack_into("<H", hashpage, 20, len(offsets))
+    struct.pack_into(f"<{len(offsets)}H", hashpage, 26, *offsets)
+    overflow = []
+    for _ in range(pages - 2):
+        page = bytearray(size)
+        struct.pack_into("<H", page, 22, 40)
+        page[25] = 7
+        overflow.append(bytes(page))
+    return bytes(meta) + bytes(hashpage) + b"".join(overflow)
+
+
+def test_berkeley_db_overflow_pages_belong_to_one_item() -> None:
+    """Two items sharing an overflow chain is damage (and a way to make the reader copy one
+    chain once per item)."""
+    assert [len(v) for v in bdb.values(hash_file([2, 3]), "t")] == [40, 40]
+    with pytest.raises(ParseError, match="overflow chain broken at page 2"):
+        list(bdb.values(hash_file([2, 2]), "t"))
 
 
 @pytest.mark.parametrize("path", [

@@ -32,16 +32,17 @@ def values(data: bytes, label: str) -> Iterator[bytes]:
         raise ParseError("not a Berkeley DB hash database", label)
     order = "<" if struct.unpack_from("<I", data, 12)[0] == HASH_MAGIC else ">"
     pagesize = struct.unpack_from(order + "I", data, 20)[0]
+    claimed: set[int] = set()  # overflow pages already read: each belongs to one item
     if pagesize < 512 or pagesize > 65536 or pagesize & (pagesize - 1):
         raise ParseError(f"Berkeley DB page size {pagesize} is not a power of two from 512 "
                          "to 65536", label)
     for start in range(pagesize, len(data) - PAGE_HEADER + 1, pagesize):
         page = data[start:start + pagesize]
         if page[25] in (P_HASH, P_HASH_UNSORTED):
-            yield from _page_values(data, page, order, pagesize, label)
+            yield from _page_values(data, page, order, pagesize, claimed, label)
 
 
-def _page_values(data: bytes, page: bytes, order: str, pagesize: int,
+def _page_values(data: bytes, page: bytes, order: str, pagesize: int, claimed: set[int],
                  label: str) -> Iterator[bytes]:
     entries = struct.unpack_from(order + "H", page, 20)[0]
     if PAGE_HEADER + 2 * entries > len(page):
@@ -56,20 +57,21 @@ def _page_values(data: bytes, page: bytes, order: str, pagesize: int,
             yield page[at + 1:end]
         elif kind == H_OFFPAGE and end - at >= 12:
             first, length = struct.unpack_from(order + "II", page, at + 4)
-            yield _overflow(data, first, length, order, pagesize, label)
+            yield _overflow(data, first, length, order, pagesize, claimed, label)
 
 
 def _overflow(data: bytes, pgno: int, length: int, order: str, pagesize: int,
-              label: str) -> bytes:
-    """The bytes of an off-page item: the chain of overflow pages from ``pgno``."""
+              claimed: set[int], label: str) -> bytes:
+    """The bytes of an off-page item: the chain of overflow pages from ``pgno``. A page
+    claimed twice (a loop, or items sharing a chain) is damage, and would let a hostile file
+    make the reader copy it over and over."""
     parts: list[bytes] = []
     got = 0
-    seen: set[int] = set()
     while pgno and got < length:
         start = pgno * pagesize
-        if pgno in seen or start + PAGE_HEADER > len(data) or data[start + 25] != P_OVERFLOW:
+        if pgno in claimed or start + PAGE_HEADER > len(data) or data[start + 25] != P_OVERFLOW:
             raise ParseError(f"Berkeley DB overflow chain broken at page {pgno}", label)
-        seen.add(pgno)
+        claimed.add(pgno)
         nxt, = struct.unpack_from(order + "I", data, start + 16)
         used, = struct.unpack_from(order + "H", data, start + 22)
         chunk = data[start + PAGE_HEADER:start + PAGE_HEADER + used]
