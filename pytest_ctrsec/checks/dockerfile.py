@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from ..catalog import check
 from ..detect import shell
-from ..detect.secrets import scan_pair
+from ..detect.secrets import is_credential_name, scan_pair
 from ..errors import CannotEvaluate
 from ..findings import Finding, Location
 from ..runsettings.imageref import parse_image_ref
@@ -198,6 +198,29 @@ def no_secrets_in_arg_env(df: Dockerfile) -> Iterator[Finding]:
             for hit in scan_pair(name, value, syntax="compose"):
                 yield Finding(f"{inst.keyword} {hit.summary}", _at(df, inst),
                               extra={"detector": hit.detector})
+    yield from _build_args_kept(df)
+
+
+_REF_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _build_args_kept(df: Dockerfile) -> Iterator[Finding]:
+    """ENV of a credential-named variable set from a build argument, in the stages the final
+    image is made of: whatever ``--build-arg`` passes is then stored in the image's config."""
+    for stage in _final_chain(df):
+        args: set[str] = set()
+        for inst in stage.instructions:
+            if inst.keyword == "ARG":
+                args.update(arg_pairs(inst))
+            elif inst.keyword == "ENV":
+                for name, value in env_pairs(inst).items():
+                    kept = sorted(args.intersection(_REF_NAME.findall(value)))
+                    if kept and is_credential_name(name):
+                        yield Finding(f"ENV {name} copies build argument {kept[0]} into the "
+                                      f"image's environment, so the value passed at build "
+                                      f"time is stored in the image; set it at run time "
+                                      f"instead", _at(df, inst),
+                                      extra={"detector": "build-arg-kept"})
 
 
 @check("dockerfile.no-sudo", title="RUN does not use sudo", severity="medium",
