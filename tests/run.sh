@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests need (Debian's docker.io, busybox-static,
-# skopeo, docker-registry, iproute2, openssl; the package with its test extras), starts a
+# skopeo, docker-registry, util-linux, iproute2, openssl, python3-rpm, rpm, db5.3-util,
+# node-semver; the package with its test extras), starts a
 # Docker engine when none answers, runs pytest on tests/, and stops the engine it started.
 # Extra arguments go to pytest.
 set -euo pipefail
