@@ -19,6 +19,7 @@ CREDENTIAL_NAMES = [
     "CLIENT_SECRET", "SECRET_KEY_BASE", "OPENAI_API_KEY", "stripeApiKey", "APIKEY",
     "AWS_SECRET_ACCESS_KEY", "PRIVATE_KEY", "ENCRYPTION_KEY", "GOOGLE_CREDENTIALS",
     "PASSWORD_SALT", "SENTRY_DSN", "VAULT_SECRET_ID", "NPM_TOKENS", "app.secret",
+    "AIRFLOW__CORE__FERNET_KEY", "fernetKey",
 ]
 NOT_CREDENTIAL_NAMES = [
     # Dockle / Docker Hub images: public key fingerprints and pins are not secrets.

@@ -54,6 +54,8 @@ _PAIRS = frozenset({
     ("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY"), ("SECRET", "KEY"),
     ("ENCRYPTION", "KEY"), ("CLIENT", "KEY"), ("MASTER", "KEY"), ("SIGNING", "KEY"),
     ("AUTH", "KEY"), ("ACCOUNT", "KEY"), ("LICENSE", "KEY"), ("SESSION", "KEY"),
+    # Airflow's AIRFLOW__CORE__FERNET_KEY (and Fernet keys elsewhere) decrypt stored secrets
+    ("FERNET", "KEY"),
 })
 # Credential words only as the last word (``DB_PASS``, ``SMTP_PWD``, ``SENTRY_DSN``).
 _LAST_ONLY = frozenset({"PASS", "PWD", "SALT", "DSN"})
