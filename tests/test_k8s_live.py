@@ -119,6 +119,25 @@ def test_forbidden_kinds_become_skips_naming_the_kind(tmp_path: Path) -> None:
     assert verdict.outcome == "skipped" and "clusterroles is forbidden" in verdict.reason
 
 
+def test_an_object_whose_controller_is_not_listed_is_judged_itself(tmp_path: Path) -> None:
+    """As in a file run: a Pod is judged through its ReplicaSet only when that ReplicaSet
+    was listed; one whose controller is not there (a custom resource's, an owner being
+    deleted) is judged itself instead of vanishing because its owner's kind was listed."""
+    def pod(name: str, owner: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "shop", "ownerReferences": [
+                    {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner,
+                     "controller": True, "uid": owner}]},
+                "spec": {"containers": [{"name": "a", "image": "a:1"}]}}
+    world = [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+              "metadata": {"name": "web-1", "namespace": "shop"},
+              "spec": {"template": {"spec": {"containers": [{"name": "a", "image": "a:1"}]}}}},
+             pod("web-1-abcde", "web-1"), pod("gone-1-fghij", "gone-1")]
+    with serve(world) as state:
+        corpus = load_cluster(opts(write_kubeconfig(tmp_path / "kubeconfig", state.url)))
+    assert {o.ref for o in corpus.objects} == {"shop/ReplicaSet/web-1", "shop/Pod/gone-1-fghij"}
+
+
 _CILIUM_WORLD = [
     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "mesh"}},
     {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "mesh"},

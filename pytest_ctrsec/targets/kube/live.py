@@ -221,7 +221,7 @@ def read_cluster(client: ClusterClient, opts: Any, label: str,
                         if (_group(res), res.kind) in OTHER_ENGINE_POLICIES else res.kind)
                 unavailable.append(Unavailable(kind, ns, str(why), _source(label, ns),
                                                workload))
-    raws = _without_owned(raws, {r.kind for r in resources} - {u.kind for u in unavailable})
+    raws = _without_owned(raws)
     corpus = build_corpus(raws, opts, label, live=True)
     corpus.unavailable.extend(Unavailable(u.kind, u.namespace, u.reason, u.source, u.workload,
                                           corpus) for u in unavailable)
@@ -308,11 +308,23 @@ def _source(label: str, namespace: str) -> str:
     return f"{label}#{namespace}" if namespace else label
 
 
-def _without_owned(raws: list[RawObject], listed: set[str]) -> list[RawObject]:
-    """Leave out objects whose controller is of a kind that was listed (and is judged)."""
+def _without_owned(raws: list[RawObject]) -> list[RawObject]:
+    """Leave out objects whose controller was listed too (and is judged): the ReplicaSets of
+    a Deployment, the Pods of a ReplicaSet. One whose controller is not among the listed
+    objects (a kind that could not be listed, an owner being deleted, a custom resource) is
+    judged itself, as in a file run of the same objects."""
+    def key(raw: RawObject) -> tuple[str, str, str]:
+        meta = raw.raw.get("metadata") or {}
+        return raw.kind, str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+    listed = {key(r) for r in raws}
+
     def owned(raw: RawObject) -> bool:
-        refs = (raw.raw.get("metadata") or {}).get("ownerReferences") or []
-        return any(isinstance(r, dict) and r.get("controller") and r.get("kind") in listed
+        meta = raw.raw.get("metadata") or {}
+        refs = meta.get("ownerReferences") or []
+        namespace = str(meta.get("namespace") or "")
+        return any(isinstance(r, dict) and r.get("controller")
+                   and (str(r.get("kind")), namespace, str(r.get("name"))) in listed
                    for r in refs)
 
     return [r for r in raws if not owned(r)]
