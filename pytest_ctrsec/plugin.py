@@ -210,12 +210,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     results = item.stash.get(RESULTS_KEY, None)
     if report.when == "call" and results is not None:
         report.ctrsec_results = _rows(item, results)  # type: ignore[attr-defined]
-    elif report.when == "setup" and report.failed:
-        why = report.longreprtext.strip().splitlines()[-1:] or ["setup failed"]
-        rows = _rows(item, error_results(item, why[0]))
+    elif report.when in ("setup", "call") and report.failed:
+        # the item failed before its check gave results (a setup error, a check that
+        # crashed): its targets are errors in the reports, not missing from them
+        rows = _rows(item, error_results(item, _why(report)))
         if rows:
             report.ctrsec_results = rows  # type: ignore[attr-defined]
     return report
+
+
+def _why(report: pytest.TestReport) -> str:
+    """One line: the exception pytest shows in its short summary, else the last line."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    lines = crash.message.strip().splitlines() if crash is not None else []
+    lines = lines or report.longreprtext.strip().splitlines()[-1:]
+    return lines[0] if lines else f"{report.when} failed"
 
 
 def _rows(item: pytest.Item, results: list[Result]) -> list[Any]:

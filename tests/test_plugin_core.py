@@ -37,6 +37,8 @@ FAKE_CONFTEST = textwrap.dedent('''
     @catalog.check("compose.fake-rule", title="mode is good", severity="high",
                    model="compose.service", refs=["CIS 9.9", "X-1"], remediation="make it good")
     def fake_rule(mode):
+        if mode == "crash":
+            raise RuntimeError("a bug in the check")
         if mode == "unknown":
             raise CannotEvaluate("mode not known")
         if mode == "bad":
@@ -187,6 +189,20 @@ def test_fail_on_sets_the_exit_code_but_reports_everything(
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     doc = json.loads(project.path.joinpath("r.json").read_text())
     assert doc["summary"]["failed"] == 1
+
+
+def test_a_check_that_crashes_is_an_error_in_the_reports(project: pytest.Pytester) -> None:
+    project.path.joinpath("c.yaml").write_text("good crash\n")
+    result = run(project, "--ctrsec-compose=c.yaml", "--ctrsec-fail-on=critical",
+                 "--ctrsec-json=r.json", "--ctrsec-sarif=r.sarif")
+    assert result.ret == 1  # a bug is never below the threshold
+    doc = json.loads(project.path.joinpath("r.json").read_text())
+    assert doc["summary"] == {"passed": 1, "failed": 0, "skipped": 0, "waived": 0, "error": 1}
+    row = next(r for r in doc["results"] if r["outcome"] == "error")
+    assert row["target"] == "compose:c.yaml#s1"
+    assert row["findings"][0]["message"] == "RuntimeError: a bug in the check"
+    notes = json.loads(project.path.joinpath("r.sarif").read_text())["runs"][0]["invocations"]
+    assert notes[0]["executionSuccessful"] is False
 
 
 def test_fail_on_never_passes_a_run_stopped_early(project: pytest.Pytester) -> None:
@@ -438,6 +454,20 @@ def test_sarif_fingerprint_ignores_line_numbers() -> None:
         return res["partialFingerprints"]["ctrsecFinding/v1"]
 
     assert fingerprint(3) == fingerprint(12)
+
+
+def test_sarif_fingerprints_are_unique_within_a_run() -> None:
+    """One message on several lines must stay several alerts."""
+    from pytest_ctrsec.report.sarif import document
+
+    findings = [{"message": "RUN calls sudo", "location": {"path": "Dockerfile", "line": n}}
+                for n in (3, 5)]
+    row = {"check": "dockerfile.no-sudo", "title": "t", "severity": "high", "refs": [],
+           "target": "dockerfile:Dockerfile", "target_kind": "dockerfile", "outcome": "failed",
+           "findings": findings, "nodeid": "", "waiver": None}
+    first, second = (r["partialFingerprints"]["ctrsecFinding/v1"]
+                     for r in document([row])["runs"][0]["results"])
+    assert second == first + ":2"
 
 
 def test_xdist_writes_the_same_reports_as_a_serial_run(project: pytest.Pytester) -> None:

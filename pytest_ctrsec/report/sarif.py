@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
                      "info": "0.0"}
 ANCHOR_ROOT = "ctrsec-targets"
 BASE_ID = "%SRCROOT%"
+FINGERPRINT = "ctrsecFinding/v1"
 _LINE_NUMBER = re.compile(r"\bline \d+")
 
 
@@ -85,8 +87,8 @@ def _run(kind: str, rows: list[Mapping[str, Any]], where: _Where,
          severity: Callable[[str, str], str]) -> dict[str, Any]:
     rule_ids = sorted({r["check"] for r in rows})
     index = {rid: i for i, rid in enumerate(rule_ids)}
-    results = [res for row in rows if _reported(row)
-               for res in _results(row, index[row["check"]], where)]
+    results = _numbered([res for row in rows if _reported(row)
+                         for res in _results(row, index[row["check"]], where)])
     rules = [_rule(rid, next(r for r in rows if r["check"] == rid), severity)
              for rid in rule_ids]
     return {
@@ -98,6 +100,19 @@ def _run(kind: str, rows: list[Mapping[str, Any]], where: _Where,
         "invocations": [_invocation(rows)],
         "results": results,
     }
+
+
+def _numbered(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Results with the same fingerprint (one message on several lines of a file) would
+    be one alert: the second and later get their occurrence number, as CodeQL does."""
+    seen: Counter[str] = Counter()
+    for res in results:
+        prints = res["partialFingerprints"]
+        value = prints[FINGERPRINT]
+        seen[value] += 1
+        if seen[value] > 1:
+            prints[FINGERPRINT] = f"{value}:{seen[value]}"
+    return results
 
 
 def _invocation(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -150,7 +165,7 @@ def _results(row: Mapping[str, Any], rule_index: int, where: _Where) -> list[dic
                                      "region": {"startLine": line}},
                 "logicalLocations": [{"fullyQualifiedName": row["target"]}],
             }],
-            "partialFingerprints": {"ctrsecFinding/v1": _fingerprint(row, finding, where)},
+            "partialFingerprints": {FINGERPRINT: _fingerprint(row, finding, where)},
             "properties": {"target": row["target"], "severity": sev},
         }
         if row["outcome"] == "waived" and row.get("waiver"):
