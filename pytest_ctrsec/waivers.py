@@ -112,7 +112,10 @@ def _waiver(data: Any, where: str) -> Waiver:
     check, reason = data.get("check"), data.get("reason")
     if not isinstance(check, str) or not check.strip():
         raise ConfigError(f"{where}: waiver has no check (an id or glob)")
-    if not isinstance(reason, str) or not reason.strip():
+    if not isinstance(reason, (str, type(None))):
+        # a number or a date read as YAML: say so rather than "has no reason"
+        raise ConfigError(f"{where}: waiver for {check}: reason must be text; quote it")
+    if reason is None or not reason.strip():
         raise ConfigError(f"{where}: waiver for {check} has no reason; a reason is required")
     target = data.get("target", "*")
     if not isinstance(target, str):

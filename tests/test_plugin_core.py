@@ -315,6 +315,9 @@ def test_run_false_does_not_run_the_check(project: pytest.Pytester) -> None:
     ("- check: compose.fake-rule\n", "w.yaml:1: waiver for compose.fake-rule has no reason"),
     ("- check: x\n  reason: r\n  expires: soon\n", "w.yaml:1: expires must be a date"),
     ("- check: x\n  reason: r\n  owner: me\n", "w.yaml:1: unknown waiver key(s) owner"),
+    ("- check: x\n  reason: 42\n", "w.yaml:1: waiver for x: reason must be text; quote it"),
+    ("- check: x\n  reason: r\n  expires: 2027-01-31T10:00:00\n",
+     "w.yaml:1: expires must be a date YYYY-MM-DD, got '2027-01-31T10:00:00'"),
     ("waivers: [\n", "w.yaml:2: invalid YAML"),
 ])
 def test_a_bad_waiver_file_is_a_usage_error(project: pytest.Pytester, content: str,
