@@ -21,8 +21,9 @@ LIVE_K8S_OPTIONS = ("kube_context", "kubeconfig")
 
 
 def _opt(default: Any, help: str, *, kind: str = "str", metavar: str | None = None,
-         choices: tuple[str, ...] = (), path: bool = False) -> Any:
-    """A dataclass field carrying how the option is spelled on the command line and in ini."""
+         choices: tuple[str, ...] = (), path: bool | tuple[str, ...] = False) -> Any:
+    """A dataclass field carrying how the option is spelled on the command line and in ini;
+    ``path`` says whether a value is a path, or after which prefixes one is."""
     meta = {"help": help, "kind": kind, "metavar": metavar, "choices": choices, "path": path}
     return field(default=default, metadata=meta)
 
@@ -32,7 +33,8 @@ class RunOptions:
     """Resolved plugin options (see ``pytest --help``, group "ctrsec")."""
 
     image: tuple[str, ...] = _opt((), "image to check: engine ref, docker-archive:PATH or oci:PATH "
-                                  "(repeatable)", kind="list", metavar="REF")
+                                  "(repeatable)", kind="list", metavar="REF",
+                                  path=("docker-archive:", "oci:"))
     dockerfile: tuple[str, ...] = _opt((), "Dockerfile to check (repeatable)", kind="list",
                                        metavar="PATH", path=True)
     container: tuple[str, ...] = _opt((), "container name or id, 'running' for all running ones, "
@@ -221,8 +223,13 @@ def check_options(opts: RunOptions) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _relocate(value: str, ini_dir: Path | None, is_path: bool) -> str:
+def _relocate(value: str, ini_dir: Path | None, is_path: bool | tuple[str, ...]) -> str:
     """A relative path from the ini file is relative to the ini file's folder."""
+    if isinstance(is_path, tuple):  # an image: only docker-archive:PATH and oci:PATH
+        prefix = next((p for p in is_path if value.startswith(p)), None)
+        if prefix is None:
+            return value
+        return prefix + _relocate(value[len(prefix):], ini_dir, True)
     if not is_path or ini_dir is None or value == "-" or Path(value).is_absolute():
         return value
     return str(ini_dir / value)

@@ -224,6 +224,21 @@ def test_ini_report_paths_are_relative_to_the_ini_file(project: pytest.Pytester,
     assert not sub.joinpath("out").exists()
 
 
+def test_ini_paths_inside_image_references_are_relative_to_the_ini_file() -> None:
+    from pathlib import Path
+
+    from pytest_ctrsec.options import resolve
+
+    ini = {"image": ["app:1.4", "docker-archive:build/app.tar", "oci:/abs/layout:v1",
+                     "oci:layout:v2"], "k8s": ["-", "deploy"]}
+    opts = resolve({}, ini, Path("/repo"))
+    assert opts.image == ("app:1.4", "docker-archive:/repo/build/app.tar", "oci:/abs/layout:v1",
+                          "oci:/repo/layout:v2")
+    assert opts.k8s == ("-", "/repo/deploy")
+    # the command line is relative to where pytest runs, as always
+    assert resolve({"image": ["oci:layout"]}, {}, Path("/repo")).image == ("oci:layout",)
+
+
 def test_fail_on_never_hides_a_failing_user_test(project: pytest.Pytester) -> None:
     project.makepyfile(test_user="def test_mine():\n    assert 1 + 1 == 3\n")
     result = run(project, "--ctrsec-compose=b.yaml", "--ctrsec-fail-on=critical")
