@@ -266,6 +266,8 @@ class Reporter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if session.config.option.collectonly:
+            return  # nothing ran: an empty report would overwrite the last real one
         if self.opts.json:
             self.log.write_json(self.opts.json)
         if self.opts.sarif:

@@ -239,6 +239,14 @@ def test_ini_paths_inside_image_references_are_relative_to_the_ini_file() -> Non
     assert resolve({"image": ["oci:layout"]}, {}, Path("/repo")).image == ("oci:layout",)
 
 
+def test_collect_only_writes_no_reports(project: pytest.Pytester) -> None:
+    result = run(project, "--ctrsec-compose=a.yaml", "--collect-only", "--ctrsec-json=r.json",
+                 "--ctrsec-sarif=r.sarif")
+    assert result.ret == 0
+    assert not project.path.joinpath("r.json").exists()
+    assert not project.path.joinpath("r.sarif").exists()
+
+
 def test_fail_on_never_hides_a_failing_user_test(project: pytest.Pytester) -> None:
     project.makepyfile(test_user="def test_mine():\n    assert 1 + 1 == 3\n")
     result = run(project, "--ctrsec-compose=b.yaml", "--ctrsec-fail-on=critical")
