@@ -172,8 +172,10 @@ def _add_properties(item: pytest.Item, unit: Unit) -> None:
     """Check metadata as JUnit properties (set at collection: JUnit reads them from the
     item, and markers do not reach an xdist controller)."""
     chk = unit.check
+    state = current()
+    severity = state.severity_of(chk) if state is not None else chk.severity  # overrides
     item.user_properties.extend([
-        ("ctrsec.id", chk.id), ("ctrsec.title", chk.title), ("ctrsec.severity", chk.severity),
+        ("ctrsec.id", chk.id), ("ctrsec.title", chk.title), ("ctrsec.severity", severity),
         ("ctrsec.refs", ", ".join(chk.refs)),
         ("ctrsec.target", unit.targets[0].name if len(unit.targets) == 1 else unit.label),
     ])

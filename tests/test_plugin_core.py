@@ -130,6 +130,20 @@ def test_junit_carries_check_metadata(project: pytest.Pytester) -> None:
     assert props["ctrsec.target"] == "compose:b.yaml#s0"
 
 
+def test_junit_severity_follows_the_override(project: pytest.Pytester) -> None:
+    project.path.joinpath("w.yaml").write_text(WAIVERS.format(expires="null"))
+    run(project, "--ctrsec-compose=a.yaml", "--ctrsec-severity=compose.fake-rule=medium",
+        "--ctrsec-waivers=w.yaml", "--junitxml=j.xml")
+    cases = {c.get("name"): c for c in ET.parse(project.path / "j.xml").iter("testcase")}
+    waived = cases["test_fake_rule[a.yaml#s1]"]
+    props = {p.get("name"): p.get("value") for p in waived.iter("property")}
+    assert props["ctrsec.severity"] == "medium"
+    # a JUnit consumer sees a waived failure as skipped, with the waiver's reason
+    skipped = waived.find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "compose.fake-rule: waived: accepted until the rewrite"
+
+
 def test_terminal_summary_counts_failures_by_severity(project: pytest.Pytester) -> None:
     out = run(project, "--ctrsec-compose=a.yaml").stdout.str()
     assert "ctrsec summary" in out
