@@ -85,7 +85,8 @@ class RunOptions:
                                    "such as 'CIS 5.*' (repeatable)", kind="list", metavar="PAT")
     ignore: tuple[str, ...] = _opt((), "skip checks matching an id glob or reference "
                                    "(repeatable)", kind="list", metavar="PAT")
-    fail_on: str = _opt("info", "lowest severity of a failed check that fails the run",
+    fail_on: str = _opt("low", "lowest severity of a failed check that fails the run "
+                        "(default low: info results are reported without gating)",
                         kind="choice", choices=SEVERITIES, metavar="SEVERITY")
     waivers: str | None = _opt(None, "waiver file (YAML)", metavar="FILE", path=True)
     strict: bool = _opt(False, "ignore every waiver", kind="bool")

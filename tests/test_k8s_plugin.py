@@ -121,3 +121,25 @@ def test_live_cluster(tmp_path: Path) -> None:
     skipped = row(rows, "k8s.secrets-not-in-configmaps", "k8s:standin#ConfigMap/*")
     assert skipped["outcome"] == "skipped"
     assert "configmaps is forbidden" in skipped["findings"][0]["message"]
+
+
+def test_info_results_are_reported_without_gating_by_default(tmp_path: Path) -> None:
+    # The catalogue reports a LoadBalancer Service "as info": visible, not a merge blocker.
+    (tmp_path / "svc.yaml").write_text(textwrap.dedent("""\
+        apiVersion: v1
+        kind: Service
+        metadata: {name: edge, namespace: shop}
+        spec:
+          type: LoadBalancer
+          selector: {app: web}
+          ports: [{port: 443}]
+        """))
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--ctrsec-k8s=svc.yaml",
+            "--ctrsec-select=k8s.no-nodeport-services", "--ctrsec-json=r.json"]
+    default = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    (result,) = json.loads((tmp_path / "r.json").read_text())["results"]
+    assert result["outcome"] == "failed" and result["severity"] == "info"
+    assert default.returncode == 0, default.stdout
+    strict = subprocess.run([*args, "--ctrsec-fail-on=info"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert strict.returncode == 1, strict.stdout
