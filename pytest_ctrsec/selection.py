@@ -38,7 +38,8 @@ def in_profile(check: Check, profile: str | None,
     if profile == "cis-docker":
         return any(ref.startswith("CIS ") for ref in check.refs)
     if profile in ("pss-baseline", "pss-restricted"):
-        return check.kind == "k8s"
+        # the catalogue's "select them": the Pod Security Standards checks, at that level
+        return check.id.startswith("k8s.pss-")
     if profile in check.profiles:
         return True
     known = [*BUILTIN_PROFILES, *(defined or {})]

@@ -85,7 +85,8 @@ def test_profile_and_version_select_the_pss_checks(tmp_path: Path) -> None:
     (tmp_path / "app.yaml").write_text(MANIFEST)
     rows, _ = run(tmp_path, "--ctrsec-k8s=app.yaml", "--ctrsec-profile=pss-baseline",
                   "--ctrsec-pss-version=v1.20")
-    checks = {r["check"] for r in rows if r["check"].startswith("k8s.pss-")}
+    checks = {r["check"] for r in rows}
+    assert all(c.startswith("k8s.pss-") for c in checks), checks  # the PSS checks alone
     assert "k8s.pss-capabilities-baseline" in checks
     assert "k8s.pss-run-as-non-root" not in checks  # restricted only
     assert "k8s.pss-host-probes-and-host-lifecycle" not in checks  # added in v1.34
