@@ -7,7 +7,8 @@ whose CI does not always pass every target.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -29,6 +30,13 @@ def _required(opts: RunOptions, name: str) -> None:
         pytest.skip(f"no {name} target: pass {flag(name)}=...")
 
 
+def _paths(given: str | os.PathLike[str] | Sequence[str]) -> tuple[str, ...]:
+    """One path or several: a lone string is one file, not a sequence of letters."""
+    if isinstance(given, (str, os.PathLike)):
+        return (os.fspath(given),)
+    return tuple(os.fspath(p) for p in given)
+
+
 def _load(what: str, load: Callable[[], Any]) -> Any:
     """Load a target for a fixture; bad input fails the test with its one-line message."""
     try:
@@ -43,7 +51,10 @@ def ctrsec_load_compose() -> Callable[..., Any]:
     :class:`~pytest_ctrsec.targets.compose.model.ComposeProject`."""
     from .targets.compose.loader import load_project
 
-    return load_project
+    def load(files: str | os.PathLike[str] | Sequence[str], **kwargs: Any) -> Any:
+        return load_project(_paths(files), **kwargs)
+
+    return load
 
 
 @pytest.fixture(scope="session")
@@ -159,4 +170,4 @@ def ctrsec_load_k8s(ctrsec_options: RunOptions) -> Callable[..., Any]:
     """Factory: ``ctrsec_load_k8s(["deploy/"])`` returns the corpus of those manifests."""
     from .targets.kube import load_manifests
 
-    return lambda paths: load_manifests(tuple(paths), ctrsec_options)
+    return lambda paths: load_manifests(_paths(paths), ctrsec_options)

@@ -523,6 +523,25 @@ def test_xdist_writes_the_same_reports_as_a_serial_run(project: pytest.Pytester)
     assert len(read("par.json")["results"]) == 5
 
 
+def test_load_factories_take_one_path_or_several(pytester: pytest.Pytester) -> None:
+    """``ctrsec_load_compose("compose.yaml")`` read the letters of the name as files."""
+    pytester.path.joinpath("compose.yaml").write_text("services:\n  web:\n    image: a:1\n")
+    pytester.path.joinpath("pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "  - {name: c, image: a:1}\n")
+    pytester.makepyfile(test_own='''
+        from pathlib import Path
+
+        def test_one(ctrsec_load_compose, ctrsec_load_k8s):
+            assert [s.name for s in ctrsec_load_compose("compose.yaml").services] == ["web"]
+            assert [s.name for s in ctrsec_load_compose(Path("compose.yaml")).services] == \\
+                ["web"]
+            assert [s.name for s in ctrsec_load_compose(["compose.yaml"]).services] == ["web"]
+            assert len(list(ctrsec_load_k8s("pod.yaml").workloads())) == 1
+    ''')
+    run(pytester).assert_outcomes(passed=1)
+
+
 def test_ci_examples_use_real_options() -> None:
     """The CI examples only use options the plugin has, and their waiver file loads."""
     import re
