@@ -496,6 +496,17 @@ def test_sarif_fingerprint_ignores_line_numbers() -> None:
     assert fingerprint(3) == fingerprint(12)
 
 
+def test_sarif_suppresses_every_waived_result() -> None:
+    from pytest_ctrsec.report.sarif import document
+
+    row = {"check": "image.no-known-vulnerabilities", "title": "t", "severity": "high",
+           "refs": [], "target": "image:app:1", "target_kind": "image", "outcome": "waived",
+           "findings": [{"message": "CVE-1 in libx", "location": None}], "nodeid": "",
+           "waiver": None}
+    (res,) = document([row])["runs"][0]["results"]
+    assert res["suppressions"][0]["status"] == "accepted"
+
+
 def test_sarif_fingerprints_are_unique_within_a_run() -> None:
     """One message on several lines must stay several alerts."""
     from pytest_ctrsec.report.sarif import document

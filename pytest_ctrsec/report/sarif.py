@@ -168,9 +168,10 @@ def _results(row: Mapping[str, Any], rule_index: int, where: _Where) -> list[dic
             "partialFingerprints": {FINGERPRINT: _fingerprint(row, finding, where)},
             "properties": {"target": row["target"], "severity": sev},
         }
-        if row["outcome"] == "waived" and row.get("waiver"):
+        if row["outcome"] == "waived":  # every waived result is suppressed, never an alert
+            waiver = row.get("waiver") or {}
             result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                       "justification": row["waiver"]["reason"]}]
+                                       "justification": waiver.get("reason") or "waived"}]
         out.append(result)
     return out
 
