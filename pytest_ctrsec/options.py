@@ -233,4 +233,10 @@ def _relocate(value: str, ini_dir: Path | None, is_path: bool | tuple[str, ...])
         return prefix + _relocate(value[len(prefix):], ini_dir, True)
     if not is_path or ini_dir is None or value == "-" or Path(value).is_absolute():
         return value
-    return str(ini_dir / value)
+    full = ini_dir / value
+    try:
+        # kept relative where it can be: the path is part of target names, test ids and
+        # waiver targets, which should read the same as given on the command line
+        return str(full.relative_to(Path.cwd()))
+    except ValueError:
+        return str(full)

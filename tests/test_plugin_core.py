@@ -163,8 +163,13 @@ def test_select_and_ignore_by_reference(project: pytest.Pytester) -> None:
 
 
 def test_ini_twin_gives_the_target(project: pytest.Pytester) -> None:
-    project.makeini("[pytest]\nctrsec_compose = b.yaml\n")
-    run(project).assert_outcomes(passed=3)
+    project.makeini("[pytest]\nctrsec_compose = b.yaml\nctrsec_json = r.json\n")
+    result = run(project)
+    result.assert_outcomes(passed=3)
+    # named as on the command line (a waiver's target glob, a test id), not made absolute
+    assert "test_fake_rule[b.yaml#s0] PASSED" in run(project, "-v").stdout.str()
+    rows = json.loads(project.path.joinpath("r.json").read_text())["results"]
+    assert {r["target"] for r in rows} == {"compose:b.yaml#s0", "compose:b.yaml#s1"}
 
 
 @pytest.mark.parametrize("args, message", [
