@@ -20,7 +20,7 @@ from .outcomes import RESULTS_KEY, error_results
 from .report import sarif
 from .report.log import ResultLog, below_threshold, summary_lines, waiver_lines
 from .runner import Result, Unit
-from .selection import require_known
+from .selection import require_known, require_options
 from .session import SessionState, current, load_waivers, set_current
 from .waivers import WaiverSet
 
@@ -76,7 +76,9 @@ def _validated(opts: RunOptions) -> WaiverSet:
             require_known(checks, flag("ignore"), opts.ignore)
             require_known(checks, flag("severity"), [glob for glob, _ in overrides])
         profile_definitions(opts)
-        check_options(opts)
+        configured = check_options(opts)
+        if configured:
+            require_options(registry(), configured)
         return load_waivers(opts)
     except CtrsecError as err:
         raise pytest.UsageError(str(err)) from None

@@ -70,6 +70,27 @@ def require_known(checks: Sequence[Check], option: str, patterns: Iterable[str])
     for pattern in patterns:
         if any(matches(c, pattern) for c in checks):
             continue
-        close = get_close_matches(pattern.strip(), [c.id for c in checks], n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = _did_you_mean(pattern.strip(), [c.id for c in checks])
         raise ConfigError(f"{option}: {pattern!r} matches no check id or reference{hint}")
+
+
+def require_options(checks: Mapping[str, Check],
+                    configured: Mapping[str, Mapping[str, object]]) -> None:
+    """``--ctrsec-check-option`` names a check and one of its options: a typo would be
+    ignored (an unknown id) or crash every item of the check (an unknown option)."""
+    option = "--ctrsec-check-option"
+    for check_id, values in configured.items():
+        chk = checks.get(check_id)
+        if chk is None:
+            hint = _did_you_mean(check_id, list(checks))
+            raise ConfigError(f"{option}: unknown check id {check_id!r}{hint}")
+        unknown = sorted(set(values) - set(chk.options))
+        if unknown:
+            known = ", ".join(sorted(chk.options)) or "none"
+            raise ConfigError(f"{option}: {check_id} has no option {unknown[0]!r}; "
+                              f"its options: {known}")
+
+
+def _did_you_mean(name: str, ids: Sequence[str]) -> str:
+    close = get_close_matches(name, ids, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""

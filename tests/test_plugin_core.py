@@ -182,6 +182,10 @@ def test_ini_twin_gives_the_target(project: pytest.Pytester) -> None:
      "compose.fake-rule?)"),
     (["--ctrsec-ignore=CIS 1.*"], "--ctrsec-ignore: 'CIS 1.*' matches no check id or reference"),
     (["--ctrsec-severity=compose.fake=low"], "--ctrsec-severity: 'compose.fake' matches no check"),
+    (["--ctrsec-check-option=compose.fake-rul:x=1"],
+     "--ctrsec-check-option: unknown check id 'compose.fake-rul' (did you mean compose.fake-rule?)"),
+    (["--ctrsec-check-option=compose.fake-rule:x=1"],
+     "--ctrsec-check-option: compose.fake-rule has no option 'x'; its options: none"),
 ])
 def test_bad_input_is_one_line_and_a_usage_error(project: pytest.Pytester, args: list[str],
                                                  message: str) -> None:
