@@ -345,7 +345,8 @@ def test_run_false_does_not_run_the_check(project: pytest.Pytester) -> None:
     project.path.joinpath("w.yaml").write_text(
         "- check: compose.fake-rule\n  target: '*#s2'\n  reason: judged by hand\n  run: false\n")
     result = run(project, "--ctrsec-compose=a.yaml", "--ctrsec-waivers=w.yaml",
-                 "--ctrsec-json=r.json", "--ctrsec-sarif=r.sarif")
+                 "--ctrsec-json=r.json", "--ctrsec-sarif=r.sarif", "-rx")
+    assert "compose.fake-rule: waived: not run: judged by hand" in result.stdout.str()
     rows = json.loads(project.path.joinpath("r.json").read_text())["results"]
     row = next(r for r in rows if r["target"] == "compose:a.yaml#s2")
     assert row["outcome"] == "waived"
