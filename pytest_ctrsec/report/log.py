@@ -144,18 +144,21 @@ def below_threshold(rows: Iterable[Row | Mapping[str, Any]], threshold: str) -> 
 
 def waiver_lines(log: ResultLog, waivers: Sequence[Waiver]) -> list[str]:
     """Expired waivers that still matched a failure, and waivers that matched nothing."""
-    used = {row["waiver"]["source"]: row["waiver"] for row in log.rows if row.get("waiver")}
-    # single items (advisories) accepted inside a check, expired ones included
-    used.update((f["accepted"]["source"], f["accepted"]) for row in log.rows
-                if row["outcome"] in ("failed", "waived") for f in row["findings"]
-                if f.get("accepted"))
+    # attribute access: a large run has tens of thousands of rows
+    used = {row.waiver["source"]: row.waiver for row in log.rows if row.waiver}
+    if waivers:  # single items (advisories) accepted inside a check, expired ones included
+        used.update((f["accepted"]["source"], f["accepted"]) for row in log.rows
+                    if row.outcome in ("failed", "waived") for f in row.findings
+                    if f.get("accepted"))
     lines = []
     expired = sorted(s for s, w in used.items() if w["expired"])
     if expired:
         lines.append(f"expired waivers ({len(expired)}), their failures count again:")
         lines += [f"  {source}: expired {used[source]['expires']}" for source in expired]
-    ran = {row["check"] for row in log.rows}
-    stale = [w for w in unmatched(waivers, used) if _in_scope(w, ran)]
+    stale = unmatched(waivers, used)
+    if stale:
+        ran = {row.check for row in log.rows}
+        stale = [w for w in stale if _in_scope(w, ran)]
     if stale:
         lines.append(f"waivers that matched no failure ({len(stale)}), remove them or fix the pattern:")
         lines += [f"  {w.source}: {w.check} on {w.target}" for w in stale]
