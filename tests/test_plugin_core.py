@@ -262,6 +262,18 @@ def test_ini_paths_inside_image_references_are_relative_to_the_ini_file() -> Non
     assert resolve({"image": ["oci:layout"]}, {}, Path("/repo")).image == ("oci:layout",)
 
 
+def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(
+        project: pytest.Pytester) -> None:
+    project.path.joinpath("afile").write_text("")
+    result = run(project, "--ctrsec-compose=b.yaml", "--ctrsec-json=afile/r.json",
+                 "--ctrsec-sarif=out/r.sarif")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # everything passed, but no report
+    out = result.stdout.str() + result.stderr.str()
+    assert "ERROR: --ctrsec-json: afile/r.json: File exists" in out
+    assert "Traceback" not in out
+    assert project.path.joinpath("out", "r.sarif").is_file()  # the other one is written
+
+
 def test_collect_only_writes_no_reports(project: pytest.Pytester) -> None:
     result = run(project, "--ctrsec-compose=a.yaml", "--collect-only", "--ctrsec-json=r.json",
                  "--ctrsec-sarif=r.sarif")
