@@ -146,10 +146,18 @@ def resolve(cli: dict[str, Any], ini: dict[str, Any], ini_dir: Path | None) -> R
         raw, from_ini = cli.get(fld.name), False
         if raw in (None, [], False):
             raw, from_ini = ini.get(fld.name), True
+        elif _blank(raw):
+            # --ctrsec-compose=$FILE with FILE unset would check nothing and pass the gate
+            raise ConfigError(f"{flag(fld.name)}: empty value (an unset variable?)")
         if raw in (None, [], "", False):
             continue
         values[fld.name] = _convert(fld, raw, ini_dir if from_ini else None)
     return RunOptions(**values)
+
+
+def _blank(raw: Any) -> bool:
+    values = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    return any(not str(v).strip() for v in values)
 
 
 def _convert(fld: dataclasses.Field[Any], raw: Any, ini_dir: Path | None) -> Any:

@@ -176,6 +176,8 @@ def test_ini_twin_gives_the_target(project: pytest.Pytester) -> None:
     (["--ctrsec-fail-on=urgent"], "--ctrsec-fail-on: 'urgent' is not one of critical, high"),
     (["--ctrsec-granularity=some"], "--ctrsec-granularity: 'some' is not one of auto"),
     (["--ctrsec-max-items=0"], "--ctrsec-max-items: must be at least 1"),
+    (["--ctrsec-compose="], "--ctrsec-compose: empty value (an unset variable?)"),
+    (["--ctrsec-compose=b.yaml", "--ctrsec-sarif="], "--ctrsec-sarif: empty value"),
     (["--ctrsec-compose=broken.yaml"], "broken.yaml:7: mapping values are not allowed here"),
     (["--ctrsec-compose=b.yaml", "--ctrsec-select=compose.fake-rul"],
      "--ctrsec-select: 'compose.fake-rul' matches no check id or reference (did you mean "
