@@ -259,6 +259,7 @@ class Reporter:
         self.log = ResultLog()
         self.failures = 0
         self.blocking = 0  # failures at or above --ctrsec-fail-on, or not ctrsec checks
+        self.unwritten: set[str] = set()  # reports that could not be written
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         rows = getattr(report, "ctrsec_results", None)
@@ -296,6 +297,7 @@ class Reporter:
         except OSError as err:
             session.config.get_terminal_writer().line(
                 f"ERROR: {flag(name)}: {path}: {err.strerror or err}", red=True)
+            self.unwritten.add(name)
             return False
         return True
 
@@ -307,5 +309,5 @@ class Reporter:
         for line in summary_lines(self.log) + waiver_lines(self.log, self.waivers.waivers):
             terminalreporter.write_line(line)
         for name, path in (("JSON", self.opts.json), ("SARIF", self.opts.sarif)):
-            if path:
+            if path and name.lower() not in self.unwritten:
                 terminalreporter.write_line(f"{name} report: {path}")

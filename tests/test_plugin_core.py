@@ -274,6 +274,7 @@ def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(
     assert "ERROR: --ctrsec-json: afile/r.json: File exists" in out
     assert "Traceback" not in out
     assert project.path.joinpath("out", "r.sarif").is_file()  # the other one is written
+    assert "JSON report:" not in out and "SARIF report: out/r.sarif" in out
 
 
 def test_collect_only_writes_no_reports(project: pytest.Pytester) -> None:
