@@ -11,8 +11,9 @@ a rule is unit-tested with a model in and findings out::
 
 from __future__ import annotations
 
+import difflib
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -209,8 +210,21 @@ def _import_modules(names: Iterable[str]) -> None:
 
 
 def get(check_id: str) -> Check:
-    """The check with this id, or a :class:`ConfigError` naming the known ids' kinds."""
+    """The check with this id, or a :class:`ConfigError` suggesting the nearest id.
+
+    >>> get("compose.no-privilege")
+    Traceback (most recent call last):
+    pytest_ctrsec.errors.ConfigError: unknown check id 'compose.no-privilege' (did you mean compose.no-privileged?)
+    """
+    known = registry()
     try:
-        return registry()[check_id]
+        return known[check_id]
     except KeyError:
-        raise ConfigError(f"unknown check id {check_id!r}") from None
+        hint = did_you_mean(check_id, list(known))
+        raise ConfigError(f"unknown check id {check_id!r}{hint}") from None
+
+
+def did_you_mean(name: str, ids: Sequence[str]) -> str:
+    """`` (did you mean X?)`` with the id nearest to a mistyped one, or ``""``."""
+    close = difflib.get_close_matches(name, ids, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""

@@ -10,6 +10,8 @@ line that names the input and the problem, so the plugin can show it without a t
   (no Docker engine, unknown image, unreachable cluster).
 - :class:`CannotEvaluate`: a check that cannot judge a target (it becomes a skip with the reason).
 - :class:`ConfigError`: a bad option, ini value, waiver or profile (a ``pytest.UsageError``).
+  :class:`NotFound` (also a ``LookupError``): a user test asked a model for something it does
+  not hold (a Compose service, a Dockerfile stage, a Kubernetes object); it names what there is.
 """
 
 from __future__ import annotations
@@ -82,3 +84,14 @@ class CannotEvaluate(CtrsecError):
 
 class ConfigError(CtrsecError):
     """A bad option, ini value, waiver file or profile."""
+
+
+class NotFound(ConfigError, LookupError):
+    """A user test looked up something the target does not have; the message names the
+    candidates. A :class:`ConfigError` (so older ``except ConfigError`` still works) and a
+    ``LookupError``.
+
+    >>> raise NotFound("compose.yaml: no active service 'api' (active: web, db)")
+    Traceback (most recent call last):
+    pytest_ctrsec.errors.NotFound: compose.yaml: no active service 'api' (active: web, db)
+    """

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CannotEvaluate, TargetUnavailable
+from .targets import Target
 from .targets.image.config import HistoryEntry, ImageConfig
 from .targets.image.content import read_files
 from .targets.image.fsindex import Entry
@@ -26,6 +27,22 @@ from .targets.image.model import Image
 from .targets.image.source import ENGINE
 
 RUN_TIMEOUT = 120
+
+
+class FileMode(int):
+    """Permission bits that print in octal, so a failed ``assert f.mode == 0o644`` reads
+    ``assert 0o600 == 0o644`` rather than ``assert 384 == 420``; otherwise a plain ``int``.
+
+    >>> FileMode(0o4755)
+    0o4755
+    >>> FileMode(0o644) == 420
+    True
+    """
+
+    def __repr__(self) -> str:
+        return f"0o{int(self):o}"
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -87,9 +104,14 @@ class FileView:
         return self._link.linkname if self.is_symlink and self._link else None
 
     @property
-    def mode(self) -> int:
-        """Permission bits including setuid/setgid/sticky, e.g. ``0o4755``."""
-        return self._need().mode
+    def mode(self) -> FileMode:
+        """Permission bits including setuid/setgid/sticky (an ``int`` shown in octal);
+        a missing path fails the test, naming it.
+
+        >>> image.file("/srv/app/index.html").mode == 0o644  # doctest: +SKIP
+        True
+        """
+        return FileMode(self._need().mode)
 
     @property
     def mode_string(self) -> str:
@@ -177,6 +199,13 @@ class ImageHandle:
 
     def __repr__(self) -> str:
         return f"<ctrsec image {self.ref}>"
+
+    def ctrsec_targets(self) -> list[Target]:
+        """The image as a check target, so ``assert_check("image.user-not-root",
+        ctrsec_image)`` works like it does for the other kinds."""
+        from .targets.image import image_target
+
+        return [image_target(self.ref, self.model)]
 
     @property
     def ref(self) -> str:

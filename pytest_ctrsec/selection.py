@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from difflib import get_close_matches
 from fnmatch import fnmatchcase
 
-from .catalog import Check
+from .catalog import Check, did_you_mean
 from .errors import ConfigError
 
 BUILTIN_PROFILES = ("default", "all", "cis-docker", "pss-baseline", "pss-restricted")
@@ -70,7 +69,7 @@ def require_known(checks: Sequence[Check], option: str, patterns: Iterable[str])
     for pattern in patterns:
         if any(matches(c, pattern) for c in checks):
             continue
-        hint = _did_you_mean(pattern.strip(), [c.id for c in checks])
+        hint = did_you_mean(pattern.strip(), [c.id for c in checks])
         raise ConfigError(f"{option}: {pattern!r} matches no check id or reference{hint}")
 
 
@@ -82,7 +81,7 @@ def require_options(checks: Mapping[str, Check],
     for check_id, values in configured.items():
         chk = checks.get(check_id)
         if chk is None:
-            hint = _did_you_mean(check_id, list(checks))
+            hint = did_you_mean(check_id, list(checks))
             raise ConfigError(f"{option}: unknown check id {check_id!r}{hint}")
         unknown = sorted(set(values) - set(chk.options))
         if unknown:
@@ -90,7 +89,3 @@ def require_options(checks: Mapping[str, Check],
             raise ConfigError(f"{option}: {check_id} has no option {unknown[0]!r}; "
                               f"its options: {known}")
 
-
-def _did_you_mean(name: str, ids: Sequence[str]) -> str:
-    close = get_close_matches(name, ids, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from image_helpers import build_layered, save
 
+from pytest_ctrsec.assertions import assert_check, assert_fails
 from pytest_ctrsec.errors import CannotEvaluate, ParseError, SchemaError
 from pytest_ctrsec.image_api import ImageHandle
 from pytest_ctrsec.structure_test import load_structure_tests
@@ -231,3 +232,10 @@ def test_prefetch_reads_several_files_in_one_pass(image: ImageHandle, tmp_path: 
         t.run(fresh)
     assert len(calls) == 1 and sorted(p for ps in calls[0].values() for p in ps) == [
         "data/keep", "opq/b/new"]  # /etc/passwd was captured by the layer pass
+
+
+def test_handle_is_an_assert_check_subject(image: ImageHandle) -> None:
+    (result,) = assert_fails("image.user-not-root", image)  # USER is not set: root
+    assert result.target.name == f"image:{TAG}" and result.target.model is image.model
+    assert_check("image.no-sensitive-volumes", [image])
+    assert repr(image.file("/data/tmp").mode) == "0o1777"

@@ -52,6 +52,35 @@ class Package:
         """``name@version`` with the architecture when there is one (dpkg multi-arch)."""
         return f"{self.name}{':' + self.arch if self.arch else ''}@{self.version}"
 
+    def compare_version(self, other: str) -> int:
+        """-1, 0 or 1 as this package's version sorts before, equal to or after ``other``,
+        by its package manager's rules (dpkg, apk, rpm, PEP 440, semver), where a string
+        comparison gets ``3.0.9 > 3.0.11`` wrong; ``InvalidVersion`` (a ``ValueError``) for
+        a version that manager would refuse.
+
+        >>> pkg = Package("deb", "libssl3", "3.0.11-1~deb12u2")
+        >>> pkg.compare_version("3.0.11-1"), pkg.compare_version("3.0.9-1")
+        (-1, 1)
+        """
+        from ..versions import COMPARATORS, InvalidVersion
+
+        found = COMPARATORS.get("semver" if self.type == "npm" else self.type)
+        if found is None:
+            raise InvalidVersion(f"{self.key}: no version ordering known for {self.type}")
+        return found.compare(self.version, other)
+
+    def at_least(self, version: str) -> bool:
+        """Whether this package's version is ``version`` or newer (see
+        :meth:`compare_version`; ``~`` sorts before a release in dpkg, so
+        ``3.0.11-1~deb12u2`` is older than ``3.0.11-1``).
+
+        >>> Package("deb", "libssl3", "3.0.11-1~deb12u2").at_least("3.0.11-1~deb12u1")
+        True
+        >>> Package("apk", "musl", "1.2.4-r2").at_least("1.2.4_git20230717-r4")
+        False
+        """
+        return self.compare_version(version) >= 0
+
 
 @dataclass(frozen=True)
 class Inventory:
@@ -76,5 +105,10 @@ class Inventory:
         return tuple(p for p in self.packages if p.type == kind)
 
     def find(self, name: str) -> tuple[Package, ...]:
-        """Packages with this name (any type)."""
+        """Packages with this name (any type); ``()`` when none is installed.
+
+        >>> all(p.at_least("3.0.11-1~deb12u1") for p in image.packages.find("libssl3"))
+        ... # doctest: +SKIP
+        True
+        """
         return tuple(p for p in self.packages if p.name == name)

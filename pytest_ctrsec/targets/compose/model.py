@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ...errors import ConfigError
+from ...errors import NotFound
 from ...findings import Location
 from .. import Target
 
@@ -84,12 +84,17 @@ class ComposeProject:
         return Location(self.files[0], 1)
 
     def service(self, name: str) -> ComposeService:
-        """The active service ``name``; a :class:`ConfigError` names the active ones."""
+        """The active service ``name``; :class:`~pytest_ctrsec.errors.NotFound` (a
+        ``ConfigError`` and a ``LookupError``) names the active ones.
+
+        >>> project.service("web").config.get("read_only")  # doctest: +SKIP
+        True
+        """
         for service in self.services:
             if service.name == name:
                 return service
         active = ", ".join(s.name for s in self.services) or "none"
-        raise ConfigError(f"{self.files[0]}: no active service {name!r} (active: {active})")
+        raise NotFound(f"{self.files[0]}: no active service {name!r} (active: {active})")
 
     def ctrsec_targets(self) -> list[Target]:
         """Every service and the project itself as check targets (for ``assert_check``)."""

@@ -52,20 +52,22 @@ class Setting:
 class Daemon:
     """One Docker daemon as the checks see it."""
 
+    # The engine's own documents stay out of the repr: pytest prints the daemon in a failed
+    # assertion, and a screenful of ``docker info`` hides what failed.
     endpoint: str
-    info: Mapping[str, Any]
-    version: Mapping[str, Any]
-    default_bridge: Mapping[str, Any] | None = None  # the default bridge network's inspect
+    info: Mapping[str, Any] = field(repr=False)
+    version: Mapping[str, Any] = field(repr=False)
+    default_bridge: Mapping[str, Any] | None = field(default=None, repr=False)
     networks_listed: bool = False  # the engine listed its networks (so a missing bridge is real)
     pid: int | None = None
     cmdline: tuple[str, ...] | None = None
     cmdline_reason: str = ""  # why the command line is not known
-    flags: Mapping[str, Any] = field(default_factory=dict)
+    flags: Mapping[str, Any] = field(default_factory=dict, repr=False)
     config_path: str | None = None
-    config: Mapping[str, Any] | None = None
+    config: Mapping[str, Any] | None = field(default=None, repr=False)
     config_missing: bool = False  # the file is known not to exist (dockerd's defaults apply)
     config_reason: str = ""  # why daemon.json is not known
-    config_lines: Mapping[str, int] = field(default_factory=dict)  # top-level key -> line
+    config_lines: Mapping[str, int] = field(default_factory=dict, repr=False)  # key -> line
     config_stat: FileStat | None = None
     sockets: tuple[FileStat, ...] = ()
     sockets_reason: str = ""
@@ -96,7 +98,14 @@ class Daemon:
 
     def setting(self, key: str, default: Any = None) -> Setting:
         """The effective value of daemon.json key ``key`` (or its dockerd flag); raises
-        :class:`CannotEvaluate` when neither place can be seen in full."""
+        :class:`CannotEvaluate` when neither place can be seen in full. ``default`` is
+        dockerd's own default, reported when neither place sets the key.
+
+        >>> daemon.setting("live-restore", False).value  # doctest: +SKIP
+        True
+        >>> str(daemon.setting("live-restore", False))  # doctest: +SKIP
+        'set by daemon.json at /etc/docker/daemon.json:3'
+        """
         if key in self.flags:
             return Setting(self.flags[key], "dockerd flag")
         if self.config is not None and key in self.config:

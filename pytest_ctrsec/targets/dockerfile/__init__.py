@@ -67,9 +67,10 @@ def load_targets(opts: Any) -> list[Target]:
             raise InputError("no Dockerfile in this folder (looked for Dockerfile, "
                              "Dockerfile.*, *.Dockerfile and Containerfile)", given)
         paths.extend(found)
-    targets = []
-    for path in dict.fromkeys(paths):
-        model = load_dockerfile(path)
-        targets.append(Target("dockerfile", f"dockerfile:{path}", path, path,
-                              Location(path, 1), model))
-    return targets
+    return [dockerfile_target(load_dockerfile(path)) for path in dict.fromkeys(paths)]
+
+
+def dockerfile_target(model: Dockerfile) -> Target:
+    """The check target of a parsed Dockerfile, anchored to its first line."""
+    return Target("dockerfile", f"dockerfile:{model.path}", model.path, model.path,
+                  Location(model.path, 1), model)

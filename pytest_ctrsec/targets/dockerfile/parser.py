@@ -9,9 +9,13 @@ import json
 import re
 import shlex
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ...errors import ParseError
+from ...errors import NotFound, ParseError
 from .variables import expand
+
+if TYPE_CHECKING:
+    from .. import Target
 
 KNOWN = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM",
                    "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
@@ -130,7 +134,31 @@ class Dockerfile:
 
     @property
     def final(self) -> Stage:
+        """The last stage: what ``docker build`` produces without ``--target``."""
         return self.stages[-1]
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name`` (its ``AS`` alias, or its index as text);
+        :class:`~pytest_ctrsec.errors.NotFound` names the stages there are.
+
+        >>> df = parse("FROM alpine:3.20 AS build\\nFROM scratch\\n", "Dockerfile")
+        >>> df.stage("build").base
+        'alpine:3.20'
+        >>> df.stage("test")
+        Traceback (most recent call last):
+        pytest_ctrsec.errors.NotFound: Dockerfile: no stage 'test' (stages: build, 1)
+        """
+        for stage in self.stages:
+            if stage.name == name or (stage.alias or "").lower() == name.lower():
+                return stage
+        names = ", ".join(s.name for s in self.stages) or "none"
+        raise NotFound(f"{self.path}: no stage {name!r} (stages: {names})")
+
+    def ctrsec_targets(self) -> list[Target]:
+        """The Dockerfile as a check target (for ``assert_check`` in user tests)."""
+        from . import dockerfile_target
+
+        return [dockerfile_target(self)]
 
     def lineage(self, stage: Stage) -> list[Stage]:
         """``stage`` and the stages it builds on (``FROM builder``), nearest first."""

@@ -41,10 +41,14 @@ def load_targets(opts: Any, cache_dir: Path | str | None = None) -> list[Target]
     settings = settings_from(opts, cache_dir)
     targets: list[Target] = []
     for ref in dict.fromkeys(getattr(opts, "image", ()) or ()):
-        image = open_image(ref, settings)
-        where = Location(image.source.location) if image.source.is_file else None
-        targets.append(Target("image", f"image:{ref}", ref, ref, where, image))
+        targets.append(image_target(ref, open_image(ref, settings)))
     return targets
+
+
+def image_target(ref: str, image: Image) -> Target:
+    """The check target of an image opened as ``ref`` (anchored to its file, if any)."""
+    where = Location(image.source.location) if image.source.is_file else None
+    return Target("image", f"image:{ref}", ref, ref, where, image)
 
 
 def image_facts(ref: str, cache_dir: Path | str | None = None) -> ImageFacts | None:

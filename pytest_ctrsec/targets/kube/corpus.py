@@ -5,14 +5,18 @@ labels, service accounts, network policies, what a subject may do)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ...errors import NotFound
 from .manifests import RawObject
 from .model import Container, KubeNamespace, KubeObject, Unavailable, as_map
 from .podspec import extract, template_paths
 from .policy import PolicyResolver
 from .rbac import Grant, Subject, effective_grants, subjects
 from .selectors import selects
+
+if TYPE_CHECKING:
+    from .. import Target
 
 # Kinds without a namespace: a namespace written on them means nothing.
 CLUSTER_SCOPED = frozenset({
@@ -88,7 +92,33 @@ class KubeCorpus:
         return self._by_kind_ns.get((kind, namespace), [])
 
     def get(self, kind: str, name: str, namespace: str = "") -> KubeObject | None:
+        """The object, or ``None``; :meth:`object` says what is there instead."""
         return self._by_key.get((kind, namespace, name))
+
+    def object(self, kind: str, name: str, namespace: str = "") -> KubeObject:
+        """The object of that kind and name in ``namespace`` ("" for cluster-scoped kinds
+        and objects that name none); :class:`~pytest_ctrsec.errors.NotFound` names the
+        objects of that kind there are, so a forgotten namespace is plain to see.
+
+        >>> corpus.object("Deployment", "web", "shop").kind  # doctest: +SKIP
+        'Deployment'
+        >>> corpus.object("Deployment", "web")  # doctest: +SKIP
+        Traceback (most recent call last):
+        pytest_ctrsec.errors.NotFound: deploy/: no Deployment 'web' (Deployments: shop/Deployment/web)
+        """
+        found = self.get(kind, name, namespace)
+        if found is not None:
+            return found
+        where = f" in namespace {namespace!r}" if namespace else ""
+        have = ", ".join(o.ref for o in self.objects_of(kind)[:20]) or "none"
+        raise NotFound(f"{self.label}: no {kind} {name!r}{where} ({kind}s: {have})")
+
+    def ctrsec_targets(self) -> list[Target]:
+        """Every object and namespace as check targets (for ``assert_check``), as the
+        bundled checks see them."""
+        from .targets import corpus_targets
+
+        return corpus_targets(self)
 
     def workloads(self, kind: str | None = None, namespace: str | None = None,
                   labels: Mapping[str, str] | None = None) -> list[KubeObject]:

@@ -17,6 +17,7 @@ from ...findings import Location
 from .yamldocs import YamlDoc, key_line
 
 if TYPE_CHECKING:
+    from .. import Target
     from .corpus import KubeCorpus
     from .policy import PssPolicy
 
@@ -167,8 +168,24 @@ class KubeObject:
         line = key_line(origin.doc, (*origin.prefix, *path))
         return Location(origin.file, max(line, origin.line or 1))
 
+    def ctrsec_targets(self) -> list[Target]:
+        """The object as a check target (for ``assert_check``), with its corpus for the
+        checks that look at other objects (NetworkPolicies, bindings).
+
+        >>> assert_check("k8s.pss-privileged", corpus.object("Deployment", "web", "shop"))
+        ... # doctest: +SKIP
+        """
+        from .targets import object_target
+
+        return [object_target(self, self.corpus)] if self.corpus is not None else [
+            object_target(self, _lone_corpus(self))]
+
     def get(self, *path: Any) -> Any:
-        """The value at ``path`` or None (a missing step, or a step of the wrong type)."""
+        """The value at ``path`` or None (a missing step, or a step of the wrong type).
+
+        >>> obj.get("spec", "template", "spec", "containers", 0, "image")  # doctest: +SKIP
+        'web:1.4'
+        """
         node: Any = self.raw
         for step in path:
             if isinstance(node, dict):
@@ -214,6 +231,15 @@ class KubeNamespace:
     def workloads(self) -> tuple[KubeObject, ...]:
         return tuple(o for o in self.objects if o.pod is not None)
 
+    def ctrsec_targets(self) -> list[Target]:
+        """The namespace as a check target (for the namespace-wide checks in
+        ``assert_check``, e.g. ``k8s.network-policy-default-deny``)."""
+        from .targets import namespace_target
+
+        if self.corpus is None:
+            raise TypeError(f"namespace {self.display} belongs to no corpus")
+        return [namespace_target(self, self.corpus)]
+
     @property
     def location(self) -> Location | None:
         anchor = self.namespace_object or (self.workloads or self.objects or (None,))[0]
@@ -221,3 +247,12 @@ class KubeNamespace:
 
 
 UNSET_NAMESPACE = "(unset)"
+
+
+def _lone_corpus(obj: KubeObject) -> KubeCorpus:
+    """A corpus of just ``obj``, for an object built outside any corpus."""
+    from .corpus import KubeCorpus
+
+    corpus = KubeCorpus(obj.source)
+    corpus.add(obj)
+    return corpus
