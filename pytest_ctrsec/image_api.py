@@ -72,6 +72,7 @@ class FileView:
 
     @property
     def exists(self) -> bool:
+        """Whether the path exists (a dangling symlink does not)."""
         return self._entry is not None
 
     def _need(self) -> Entry:
@@ -120,10 +121,12 @@ class FileView:
 
     @property
     def uid(self) -> int:
+        """The owner's numeric id (see :attr:`owner` for the name)."""
         return self._need().uid
 
     @property
     def gid(self) -> int:
+        """The group's numeric id (see :attr:`group` for the name)."""
         return self._need().gid
 
     @property
@@ -135,12 +138,14 @@ class FileView:
 
     @property
     def group(self) -> str:
+        """The group's name from the image's /etc/group (the gid as text when unknown)."""
         gid = self.gid
         names = [a.name for a in self._image.model.group if a.id == gid]
         return names[0] if names else str(gid)
 
     @property
     def size(self) -> int:
+        """The size in bytes."""
         return self._need().size
 
     @property
@@ -186,6 +191,11 @@ class FileView:
 
     @property
     def text(self) -> str:
+        """:attr:`content` decoded as UTF-8 (undecodable bytes replaced).
+
+        >>> "PermitRootLogin no" in image.file("/etc/ssh/sshd_config").text  # doctest: +SKIP
+        True
+        """
         return self.content.decode("utf-8", "replace")
 
 
@@ -209,14 +219,18 @@ class ImageHandle:
 
     @property
     def ref(self) -> str:
+        """The reference the image was opened by (``app:1.4``, ``oci:PATH``)."""
         return self.model.ref
 
     @property
     def digest(self) -> str:
+        """The image id (``sha256:...`` of its config)."""
         return self.model.digest
 
     @property
     def config(self) -> ImageConfig:
+        """The image config (``user``, ``entrypoint``, ``cmd``, ``exposed_ports``,
+        ``volumes``, ``labels``, ``healthcheck``, ``env_map``...)."""
         return self.model.config
 
     @property
@@ -251,28 +265,40 @@ class ImageHandle:
 
     @property
     def history(self) -> tuple[HistoryEntry, ...]:
+        """The build steps, oldest first (``created_by``, ``empty_layer``...)."""
         return self.model.config.history
 
     @property
     def user(self) -> str:
+        """USER as set in the image (``""`` when unset: root), e.g. ``"10001:10001"``."""
         return self.model.config.user
 
     @property
     def env(self) -> dict[str, str]:
+        """The image's ENV as a mapping."""
         return self.model.config.env_map
 
     @property
     def labels(self) -> Mapping[str, str]:
+        """The image's LABELs."""
         return self.model.config.labels
 
     @property
     def repo_tags(self) -> tuple[str, ...]:
+        """The engine's tags for the image (empty for an archive without them)."""
         return self.model.repo_tags
 
     def file(self, path: str) -> FileView:
+        """One path of the merged filesystem (it need not exist: see ``.exists``).
+
+        >>> app = image.file("/srv")  # doctest: +SKIP
+        >>> (app.owner, app.mode, app.is_dir)  # doctest: +SKIP
+        ('app', 0o755, True)
+        """
         return FileView(self, path)
 
     def exists(self, path: str) -> bool:
+        """Whether ``path`` exists in the merged filesystem."""
         return self.file(path).exists
 
     def prefetch(self, paths: Iterable[str]) -> None:
@@ -298,7 +324,12 @@ class ImageHandle:
         return {k: self._contents[k] for k in wanted if k in self._contents}
 
     def files(self, pattern: str) -> list[FileView]:
-        """Paths matching a glob (``*`` within a directory, ``**`` across), sorted."""
+        """Paths matching a glob (``*`` within a directory, ``**`` across), sorted; ``[]``
+        when none.
+
+        >>> image.files("/root/.cache/**")  # doctest: +SKIP
+        []
+        """
         return [FileView(self, p) for p, _ in self.model.fs.glob(pattern)]
 
     def run(self, command: str | Sequence[str], *, user: str | None = None,

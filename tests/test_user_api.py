@@ -101,6 +101,21 @@ def test_dockerfile_is_a_subject_and_stages_are_found_by_name(tmp_path: Path) ->
         model.stage("test")
 
 
+def test_dockerfile_last_follows_the_stages_a_stage_builds_on(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM alpine:3.20 AS base\nUSER app\nHEALTHCHECK CMD true\n"
+                    "FROM base AS run\nUSER root\nRUN id\nUSER 10001\n"
+                    "FROM scratch AS bare\nCOPY --from=run /x /x\n")
+    model = load_dockerfile(path)
+    assert model.last("USER") is None  # FROM scratch: nothing inherited from other stages
+    user = model.last("user", "run")
+    assert user is not None and (user.args, user.line) == ("10001", 7)
+    healthcheck = model.last("HEALTHCHECK", model.stage("run"))
+    assert healthcheck is not None and healthcheck.line == 3  # from base
+    with pytest.raises(NotFound, match="no stage 'nope'"):
+        model.last("USER", "nope")
+
+
 def test_compose_missing_service_is_a_lookup_and_config_error(tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: web:1\n")
     project = load_project((str(tmp_path / "compose.yaml"),))

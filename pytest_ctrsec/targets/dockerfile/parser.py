@@ -167,6 +167,26 @@ class Dockerfile:
             out.append(self.stages[out[-1].base_stage])
         return out
 
+    def last(self, keyword: str, stage: Stage | str | None = None) -> Instruction | None:
+        """The last ``keyword`` instruction in effect at the end of ``stage`` (the final
+        stage by default; a name as for :meth:`stage`), looking through the stages it builds
+        on (``FROM builder``), not into its base image; ``None`` when none sets it. Its
+        ``args`` are as written (variables unexpanded) and ``line`` says where.
+
+        >>> df = parse("FROM alpine:3.20 AS base\\nUSER app\\nFROM base\\nRUN id\\n", "Dockerfile")
+        >>> df.last("USER").args, df.last("USER").line
+        ('app', 2)
+        >>> df.last("HEALTHCHECK") is None
+        True
+        """
+        start = self.stage(stage) if isinstance(stage, str) else stage or self.final
+        wanted = keyword.upper()
+        for each in self.lineage(start):
+            found = [i for i in each.instructions if i.keyword == wanted]
+            if found:
+                return found[-1]
+        return None
+
     def instructions(self) -> list[tuple[Stage | None, Instruction]]:
         """Every instruction with its stage (``None`` before the first FROM)."""
         out: list[tuple[Stage | None, Instruction]] = [(None, i) for i in self.preamble]
