@@ -78,13 +78,31 @@ def ctrsec_load_container() -> Callable[..., Any]:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_container(ctrsec_options: RunOptions) -> Any:
-    """The container of ``--ctrsec-container`` when it names one, else the list of them."""
+def ctrsec_containers(ctrsec_options: RunOptions) -> list[Any]:
+    """Every container of ``--ctrsec-container`` as a list, however many there are (one
+    name, ``running``, ``label:K=V``), so a suite can loop over them::
+
+        def test_web_publishes_only_443(ctrsec_containers):
+            for c in ctrsec_containers:
+                if c.labels.get("tier") == "web":
+                    assert {p.container_port for p in c.settings.ports} <= {443}
+    """
     _required(ctrsec_options, "container")
     from .targets.container import load_containers
 
-    found = _load("--ctrsec-container", lambda: load_containers(list(ctrsec_options.container)))
-    return found[0] if len(found) == 1 else found
+    return list(_load("--ctrsec-container",
+                      lambda: load_containers(list(ctrsec_options.container))))
+
+
+@pytest.fixture(scope="session")
+def ctrsec_container(ctrsec_containers: list[Any]) -> Any:
+    """The container of ``--ctrsec-container`` when there is one, else the list of them
+    (:func:`ctrsec_containers` is always a list)."""
+    return _one_or_list(ctrsec_containers)
+
+
+def _one_or_list(items: list[Any]) -> Any:
+    return items[0] if len(items) == 1 else items
 
 
 @pytest.fixture(scope="session")
@@ -108,18 +126,30 @@ def _targets(kind: str) -> list[Any]:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_image(ctrsec_options: RunOptions) -> Any:
-    """The image of ``--ctrsec-image`` as an :class:`~pytest_ctrsec.image_api.ImageHandle`
-    (``file()``, ``files()``, ``config``, ``history``, ``user``; ``run()`` only with
-    ``--ctrsec-allow-run``), or a list of them when several were given. The bundled checks'
-    analysis is reused, so the image is read once."""
+def ctrsec_images(ctrsec_options: RunOptions) -> list[Any]:
+    """Every image of ``--ctrsec-image`` as a list of
+    :class:`~pytest_ctrsec.image_api.ImageHandle`, however many were given. The bundled
+    checks' analysis is reused, so each image is read once::
+
+        def test_no_pip_cache(ctrsec_images):
+            for image in ctrsec_images:
+                assert not image.files("/root/.cache/**"), image.ref
+    """
     _required(ctrsec_options, "image")
     from .image_api import ImageHandle
     from .targets.image import load_targets
 
     targets = _targets("image") or _load("--ctrsec-image", lambda: load_targets(ctrsec_options))
-    handles = [ImageHandle(t.model, allow_run=ctrsec_options.allow_run) for t in targets]
-    return handles[0] if len(handles) == 1 else handles
+    return [ImageHandle(t.model, allow_run=ctrsec_options.allow_run) for t in targets]
+
+
+@pytest.fixture(scope="session")
+def ctrsec_image(ctrsec_images: list[Any]) -> Any:
+    """The image of ``--ctrsec-image`` as an :class:`~pytest_ctrsec.image_api.ImageHandle`
+    (``file()``, ``files()``, ``config``, ``history``, ``user``; ``run()`` only with
+    ``--ctrsec-allow-run``), or a list of them when several were given
+    (:func:`ctrsec_images` is always a list)."""
+    return _one_or_list(ctrsec_images)
 
 
 @pytest.fixture(scope="session")
@@ -137,16 +167,29 @@ def ctrsec_load_image(ctrsec_options: RunOptions) -> Callable[..., Any]:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_dockerfile(ctrsec_options: RunOptions) -> Any:
-    """The parsed Dockerfile of ``--ctrsec-dockerfile`` (stages, instructions with lines), or a
-    list when several were given."""
+def ctrsec_dockerfiles(ctrsec_options: RunOptions) -> list[Any]:
+    """Every Dockerfile of ``--ctrsec-dockerfile`` (folders searched) as a list of
+    :class:`~pytest_ctrsec.targets.dockerfile.Dockerfile`, however many there are::
+
+        def test_final_stage_user(ctrsec_dockerfiles):
+            for df in ctrsec_dockerfiles:
+                user = df.last("USER")
+                assert user is not None and user.args == "app", df.path
+    """
     _required(ctrsec_options, "dockerfile")
     from .targets.dockerfile import load_targets
 
     targets = _targets("dockerfile") or _load("--ctrsec-dockerfile",
                                               lambda: load_targets(ctrsec_options))
-    models = [t.model for t in targets]
-    return models[0] if len(models) == 1 else models
+    return [t.model for t in targets]
+
+
+@pytest.fixture(scope="session")
+def ctrsec_dockerfile(ctrsec_dockerfiles: list[Any]) -> Any:
+    """The parsed Dockerfile of ``--ctrsec-dockerfile`` (``stages``, ``final``,
+    ``stage(name)``, ``last(keyword)``, instructions with lines), or a list when several
+    were given (:func:`ctrsec_dockerfiles` is always a list)."""
+    return _one_or_list(ctrsec_dockerfiles)
 
 
 @pytest.fixture(scope="session")
@@ -162,7 +205,7 @@ def ctrsec_k8s(ctrsec_options: RunOptions) -> Any:
     from .targets.kube import load_corpora
 
     corpora = _load("--ctrsec-k8s", lambda: load_corpora(opts))
-    return corpora[0] if len(corpora) == 1 else corpora
+    return _one_or_list(corpora)
 
 
 @pytest.fixture(scope="session")

@@ -181,3 +181,25 @@ def test_a_failed_mode_assertion_prints_octal(pytester: pytest.Pytester) -> None
     result = pytester.runpytest("-p", "no:cacheprovider", "--ctrsec-no-bundled")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*assert 0o600 == 420*"])
+
+
+def test_plural_fixtures_are_lists_however_many_targets(pytester: pytest.Pytester) -> None:
+    pytester.makefile("", **{"a/Dockerfile": "FROM scratch\nUSER app\n",
+                             "b/Dockerfile": "FROM scratch\n"})
+    pytester.makepyfile("""
+        def test_shapes(ctrsec_dockerfiles, ctrsec_dockerfile, request):
+            paths = [df.path for df in ctrsec_dockerfiles]
+            assert paths == request.config.getoption("ctrsec_dockerfile")
+            if len(paths) == 1:
+                assert ctrsec_dockerfile is ctrsec_dockerfiles[0]
+            else:
+                assert ctrsec_dockerfile == ctrsec_dockerfiles
+
+        def test_images_skip_without_option(ctrsec_images):
+            raise AssertionError("not reached")
+    """)
+    for given in (["a/Dockerfile"], ["a/Dockerfile", "b/Dockerfile"]):
+        args = [f"--ctrsec-dockerfile={g}" for g in given]
+        result = pytester.runpytest("-p", "no:cacheprovider", "--ctrsec-no-bundled", "-rs", *args)
+        result.assert_outcomes(passed=1, skipped=1)
+        result.stdout.fnmatch_lines(["*no image target: pass --ctrsec-image=...*"])
