@@ -79,6 +79,58 @@ def test_k8s_corpus_object_and_namespace_are_subjects(tmp_path: Path) -> None:
     assert ns_result.outcome == "failed"
 
 
+SELECTORS = """\
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: shop}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: no-selector, namespace: shop}
+spec: {minAvailable: 1}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: everything, namespace: shop}
+spec: {minAvailable: 1, selector: {}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: elsewhere, namespace: ops}
+spec: {minAvailable: 1, selector: {}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: external, namespace: shop}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: shop}
+spec: {podSelector: {}}
+"""
+
+
+def test_k8s_selecting_finds_what_selects_a_workload(tmp_path: Path) -> None:
+    (tmp_path / "shop.yaml").write_text(SHOP + "---\n" + SELECTORS)
+    corpus = load_manifests((str(tmp_path),))
+    web = corpus.object("Deployment", "web", "shop")
+    debug = corpus.object("Deployment", "debug", "shop")
+    names = {kind: [o.name for o in corpus.selecting(kind, web)]
+             for kind in ("PodDisruptionBudget", "Service", "NetworkPolicy")}
+    assert names == {"PodDisruptionBudget": ["web", "everything"], "Service": ["web"],
+                     "NetworkPolicy": ["deny"]}
+    assert [o.name for o in corpus.selecting("PodDisruptionBudget", debug)] == ["everything"]
+    assert corpus.selecting("Service", debug) == []
+    assert corpus.selecting("Service", corpus.object("Namespace", "shop")) == []
+
+
 def test_k8s_object_lookup_names_what_there_is(tmp_path: Path) -> None:
     (tmp_path / "shop.yaml").write_text(SHOP)
     corpus = load_manifests((str(tmp_path),))
@@ -117,10 +169,12 @@ def test_dockerfile_last_follows_the_stages_a_stage_builds_on(tmp_path: Path) ->
 
 
 def test_compose_missing_service_is_a_lookup_and_config_error(tmp_path: Path) -> None:
-    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: web:1\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: web:1\n"
+                                           "  job:\n    build: .\n")
     project = load_project((str(tmp_path / "compose.yaml"),))
+    assert project.service("web").image == "web:1" and project.service("job").image is None
     for kind in (NotFound, ConfigError, LookupError):
-        with pytest.raises(kind, match=r"no active service 'api' \(active: web\)"):
+        with pytest.raises(kind, match=r"no active service 'api' \(active: web, job\)"):
             project.service("api")
 
 

@@ -30,6 +30,18 @@ class ComposeService:
     location: Location
     key_locations: Mapping[str, Location] = field(default_factory=dict)
 
+    @property
+    def image(self) -> str | None:
+        """The service's ``image`` after interpolation (``None`` for a build-only service),
+        as :attr:`Container.image <pytest_ctrsec.targets.container.Container.image>` is a
+        container's.
+
+        >>> project.service("web").image  # doctest: +SKIP
+        'registry.example/web:1.4'
+        """
+        value = self.config.get("image")
+        return str(value) if value is not None else None
+
     def locate(self, key: str) -> Location:
         """The file and line of ``key``, or of the service when the key is not written."""
         return self.key_locations.get(key, self.location)

@@ -165,6 +165,35 @@ class KubeCorpus:
                 if selects(as_map((as_map(p.raw.get("spec")) or {}).get("podSelector")) or {},
                            obj.pod.labels)]
 
+    def selecting(self, kind: str, obj: KubeObject) -> list[KubeObject]:
+        """Objects of ``kind`` in the workload's namespace whose selector selects its pods:
+        a Service's ``spec.selector`` map (none when it has none), a NetworkPolicy's
+        ``podSelector`` (as :meth:`policies_selecting`), otherwise the label selector at
+        ``spec.selector`` (a PodDisruptionBudget's: ``{}`` selects every pod, none selects
+        none).
+
+        >>> for web in corpus.workloads(kind="Deployment", namespace="shop"):  # doctest: +SKIP
+        ...     assert corpus.selecting("PodDisruptionBudget", web), f"{web.ref}: no PDB"
+        """
+        if obj.pod is None:
+            return []
+        if kind == "NetworkPolicy":
+            return self.policies_selecting(obj)
+        labels = obj.pod.labels
+        found = []
+        for other in self.objects_of(kind, obj.namespace):
+            selector = other.get("spec", "selector")
+            if kind == "Service":
+                # A plain map; an empty or missing one selects no pods (endpoints are
+                # managed by hand), unlike an empty label selector.
+                chosen = (isinstance(selector, dict) and bool(selector)
+                          and selects({"matchLabels": selector}, labels))
+            else:
+                chosen = isinstance(selector, dict) and selects(selector, labels)
+            if chosen:
+                found.append(other)
+        return found
+
     def effective_rbac(self, kind: str, name: str, namespace: str = "") -> list[Grant]:
         """Every rule bound to a subject (``User``, ``Group`` or ``ServiceAccount``)."""
         return effective_grants(self, Subject(kind, name, namespace))
