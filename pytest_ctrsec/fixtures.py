@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .errors import CtrsecError
 from .options import RunOptions, flag
+
+if TYPE_CHECKING:
+    from .image_api import ImageHandle
+    from .targets.compose.model import ComposeProject
+    from .targets.container import Container
+    from .targets.daemon import Daemon
+    from .targets.dockerfile import Dockerfile
+    from .targets.kube import KubeCorpus
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +38,10 @@ def _required(opts: RunOptions, name: str) -> None:
         pytest.skip(f"no {name} target: pass {flag(name)}=...")
 
 
-def _paths(given: str | os.PathLike[str] | Sequence[str]) -> tuple[str, ...]:
+Paths = str | os.PathLike[str] | Sequence[str]  # one path or several
+
+
+def _paths(given: Paths) -> tuple[str, ...]:
     """One path or several: a lone string is one file, not a sequence of letters."""
     if isinstance(given, (str, os.PathLike)):
         return (os.fspath(given),)
@@ -46,19 +57,20 @@ def _load(what: str, load: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_load_compose() -> Callable[..., Any]:
+def ctrsec_load_compose() -> Callable[..., ComposeProject]:
     """Factory: ``ctrsec_load_compose(["compose.yaml"], profiles=["debug"])`` returns a
     :class:`~pytest_ctrsec.targets.compose.model.ComposeProject`."""
     from .targets.compose.loader import load_project
 
-    def load(files: str | os.PathLike[str] | Sequence[str], **kwargs: Any) -> Any:
+    def load(files: Paths, **kwargs: Any) -> ComposeProject:
         return load_project(_paths(files), **kwargs)
 
     return load
 
 
 @pytest.fixture(scope="session")
-def ctrsec_compose(ctrsec_options: RunOptions, ctrsec_load_compose: Callable[..., Any]) -> Any:
+def ctrsec_compose(ctrsec_options: RunOptions,
+                   ctrsec_load_compose: Callable[..., ComposeProject]) -> ComposeProject:
     """The Compose project of ``--ctrsec-compose`` (files merged in order, profiles and env
     files applied)."""
     _required(ctrsec_options, "compose")
@@ -68,7 +80,7 @@ def ctrsec_compose(ctrsec_options: RunOptions, ctrsec_load_compose: Callable[...
 
 
 @pytest.fixture(scope="session")
-def ctrsec_load_container() -> Callable[..., Any]:
+def ctrsec_load_container() -> Callable[..., Container]:
     """Factory: ``ctrsec_load_container("web", url=None)`` returns a
     :class:`~pytest_ctrsec.targets.container.Container` (inspect data, processes, files and
     ``.host``, a testinfra Host when the container has a shell)."""
@@ -78,7 +90,7 @@ def ctrsec_load_container() -> Callable[..., Any]:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_containers(ctrsec_options: RunOptions) -> list[Any]:
+def ctrsec_containers(ctrsec_options: RunOptions) -> list[Container]:
     """Every container of ``--ctrsec-container`` as a list, however many there are (one
     name, ``running``, ``label:K=V``), so a suite can loop over them::
 
@@ -95,7 +107,7 @@ def ctrsec_containers(ctrsec_options: RunOptions) -> list[Any]:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_container(ctrsec_containers: list[Any]) -> Any:
+def ctrsec_container(ctrsec_containers: list[Container]) -> Container | list[Container]:
     """The container of ``--ctrsec-container`` when there is one, else the list of them
     (:func:`ctrsec_containers` is always a list)."""
     return _one_or_list(ctrsec_containers)
@@ -106,7 +118,7 @@ def _one_or_list(items: list[Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_daemon(ctrsec_options: RunOptions) -> Any:
+def ctrsec_daemon(ctrsec_options: RunOptions) -> Daemon:
     """The Docker daemon of ``--ctrsec-daemon`` (info, version, daemon.json, command line,
     socket and file modes)."""
     _required(ctrsec_options, "daemon")
@@ -126,7 +138,7 @@ def _targets(kind: str) -> list[Any]:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_images(ctrsec_options: RunOptions) -> list[Any]:
+def ctrsec_images(ctrsec_options: RunOptions) -> list[ImageHandle]:
     """Every image of ``--ctrsec-image`` as a list of
     :class:`~pytest_ctrsec.image_api.ImageHandle`, however many were given. The bundled
     checks' analysis is reused, so each image is read once::
@@ -144,7 +156,7 @@ def ctrsec_images(ctrsec_options: RunOptions) -> list[Any]:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_image(ctrsec_images: list[Any]) -> Any:
+def ctrsec_image(ctrsec_images: list[ImageHandle]) -> ImageHandle | list[ImageHandle]:
     """The image of ``--ctrsec-image`` as an :class:`~pytest_ctrsec.image_api.ImageHandle`
     (``file()``, ``files()``, ``config``, ``history``, ``user``; ``run()`` only with
     ``--ctrsec-allow-run``), or a list of them when several were given
@@ -153,13 +165,13 @@ def ctrsec_image(ctrsec_images: list[Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_load_image(ctrsec_options: RunOptions) -> Callable[..., Any]:
+def ctrsec_load_image(ctrsec_options: RunOptions) -> Callable[[str], ImageHandle]:
     """Factory: ``ctrsec_load_image("app:1")`` (or ``docker-archive:PATH``, ``oci:PATH``)
     returns an :class:`~pytest_ctrsec.image_api.ImageHandle`."""
     from .image_api import ImageHandle
     from .targets.image import open_image, settings_from
 
-    def load(ref: str) -> Any:
+    def load(ref: str) -> ImageHandle:
         return ImageHandle(open_image(ref, settings_from(ctrsec_options)),
                            allow_run=ctrsec_options.allow_run)
 
@@ -167,7 +179,7 @@ def ctrsec_load_image(ctrsec_options: RunOptions) -> Callable[..., Any]:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_dockerfiles(ctrsec_options: RunOptions) -> list[Any]:
+def ctrsec_dockerfiles(ctrsec_options: RunOptions) -> list[Dockerfile]:
     """Every Dockerfile of ``--ctrsec-dockerfile`` (folders searched) as a list of
     :class:`~pytest_ctrsec.targets.dockerfile.Dockerfile`, however many there are::
 
@@ -185,7 +197,7 @@ def ctrsec_dockerfiles(ctrsec_options: RunOptions) -> list[Any]:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_dockerfile(ctrsec_dockerfiles: list[Any]) -> Any:
+def ctrsec_dockerfile(ctrsec_dockerfiles: list[Dockerfile]) -> Dockerfile | list[Dockerfile]:
     """The parsed Dockerfile of ``--ctrsec-dockerfile`` (``stages``, ``final``,
     ``stage(name)``, ``last(keyword)``, instructions with lines), or a list when several
     were given (:func:`ctrsec_dockerfiles` is always a list)."""
@@ -193,7 +205,7 @@ def ctrsec_dockerfile(ctrsec_dockerfiles: list[Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_k8s(ctrsec_options: RunOptions) -> Any:
+def ctrsec_k8s(ctrsec_options: RunOptions) -> KubeCorpus | list[KubeCorpus]:
     """The Kubernetes objects of ``--ctrsec-k8s`` (or of the live cluster of
     ``--ctrsec-kube-context``/``--ctrsec-kubeconfig``) as a
     :class:`~pytest_ctrsec.targets.kube.corpus.KubeCorpus` (``workloads``, ``containers``,
@@ -209,7 +221,7 @@ def ctrsec_k8s(ctrsec_options: RunOptions) -> Any:
 
 
 @pytest.fixture(scope="session")
-def ctrsec_load_k8s(ctrsec_options: RunOptions) -> Callable[..., Any]:
+def ctrsec_load_k8s(ctrsec_options: RunOptions) -> Callable[[Paths], KubeCorpus]:
     """Factory: ``ctrsec_load_k8s(["deploy/"])`` returns the corpus of those manifests."""
     from .targets.kube import load_manifests
 
