@@ -173,6 +173,9 @@ def test_compose_missing_service_is_a_lookup_and_config_error(tmp_path: Path) ->
                                            "  job:\n    build: .\n")
     project = load_project((str(tmp_path / "compose.yaml"),))
     assert project.service("web").image == "web:1" and project.service("job").image is None
+    assert repr(project) == f"<ComposeProject {project.name} ({tmp_path}/compose.yaml): " \
+                            "services web, job>"
+    assert repr(project.service("job")) == f"<ComposeService job at {tmp_path}/compose.yaml:4>"
     for kind in (NotFound, ConfigError, LookupError):
         with pytest.raises(kind, match=r"no active service 'api' \(active: web, job\)"):
             project.service("api")
@@ -257,3 +260,11 @@ def test_plural_fixtures_are_lists_however_many_targets(pytester: pytest.Pyteste
         result = pytester.runpytest("-p", "no:cacheprovider", "--ctrsec-no-bundled", "-rs", *args)
         result.assert_outcomes(passed=1, skipped=1)
         result.stdout.fnmatch_lines(["*no image target: pass --ctrsec-image=...*"])
+
+
+def test_container_repr_is_short() -> None:
+    from pytest_ctrsec.targets.container import Container
+
+    container = Container("94deb4b15bcf" + "0" * 52, "web", "running", None,  # type: ignore[arg-type]
+                          {"Config": {"Env": ["DB_PASSWORD=hunter2"]}})
+    assert repr(container) == "<Container web 94deb4b15bcf running>"

@@ -42,6 +42,10 @@ class ComposeService:
         value = self.config.get("image")
         return str(value) if value is not None else None
 
+    def __repr__(self) -> str:
+        # Short: pytest prints it for every failed assertion that touches the service.
+        return f"<ComposeService {self.name} at {self.location}>"
+
     def locate(self, key: str) -> Location:
         """The file and line of ``key``, or of the service when the key is not written."""
         return self.key_locations.get(key, self.location)
@@ -90,6 +94,11 @@ class ComposeProject:
         for service in self.services:
             object.__setattr__(service, "_project", self)
 
+    def __repr__(self) -> str:
+        # Short: pytest prints the fixture value above every failed test that uses it.
+        names = ", ".join(s.name for s in self.services) or "none"
+        return f"<ComposeProject {self.name} ({', '.join(self.files)}): services {names}>"
+
     @property
     def location(self) -> Location:
         """The first Compose file, line 1: where project-wide results are anchored."""
@@ -102,6 +111,7 @@ class ComposeProject:
         >>> project.service("web").config.get("read_only")  # doctest: +SKIP
         True
         """
+        __tracebackhide__ = True  # a failed lookup points at the user's test line
         for service in self.services:
             if service.name == name:
                 return service

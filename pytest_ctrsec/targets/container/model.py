@@ -52,6 +52,10 @@ class Container:
     processes_reason: str = ""  # why processes is None
     endpoint: str = ""  # the engine the container lives on
 
+    def __repr__(self) -> str:
+        # Short: pytest prints the fixture value above every failed test that uses it.
+        return f"<Container {self.name} {self.id[:12]} {self.status}>"
+
     @property
     def target_name(self) -> str:
         return f"container:{self.name}"

@@ -148,6 +148,7 @@ class Dockerfile:
         Traceback (most recent call last):
         pytest_ctrsec.errors.NotFound: Dockerfile: no stage 'test' (stages: build, 1)
         """
+        __tracebackhide__ = True  # a failed lookup points at the user's test line
         for stage in self.stages:
             if stage.name == name or (stage.alias or "").lower() == name.lower():
                 return stage

@@ -106,6 +106,7 @@ class KubeCorpus:
         Traceback (most recent call last):
         pytest_ctrsec.errors.NotFound: deploy/: no Deployment 'web' (Deployments: shop/Deployment/web)
         """
+        __tracebackhide__ = True  # a failed lookup points at the user's test line
         found = self.get(kind, name, namespace)
         if found is not None:
             return found
