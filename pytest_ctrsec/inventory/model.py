@@ -47,6 +47,14 @@ class Package:
     licenses: tuple[str, ...] = ()
     purl: str = ""
 
+    def __repr__(self) -> str:
+        """Short, for pytest's failure output (``at_least`` failing printed every field).
+
+        >>> Package("deb", "libssl3", "3.0.11-1~deb12u2", arch="amd64")
+        <Package deb libssl3:amd64@3.0.11-1~deb12u2>
+        """
+        return f"<Package {self.type} {self.key}>"
+
     @property
     def key(self) -> str:
         """``name@version`` with the architecture when there is one (dpkg multi-arch)."""
