@@ -142,3 +142,11 @@ def test_optional_env_file_may_be_missing(here: Path) -> None:
     write(here, {"c.yaml": "services:\n  web:\n    image: a\n    env_file: [{path: none.env, required: false}]\n"})
     project = load_project(["c.yaml"], environ={})
     assert dict(project.services[0].config["environment"]) == {}
+
+
+def test_an_empty_top_level_key_is_an_unknown_key(here: Path) -> None:
+    # found by hypothesis 6.170's examples: the key '' crashed the source-string index
+    write(here, {"c.yaml": '"": 0\nservices:\n  app: {image: a}\n'})
+    with pytest.raises(SchemaError) as info:
+        load_project(["c.yaml"], environ={})
+    assert str(info.value) == "c.yaml:1: unknown key ''"

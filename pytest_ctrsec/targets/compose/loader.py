@@ -116,7 +116,7 @@ def _source_strings(doc: Document) -> list[SourceString]:
     for prefix, part, value, line in doc.strings:
         if part.__class__ is str:
             key = f"{prefix}.{part}" if prefix else part
-            if key[-1] == "]" and "=" in value:  # a key written like a list item
+            if key.endswith("]") and "=" in value:  # a key written like a list item
                 match = _SPLIT_ITEM.match(key)
                 if match:
                     name, _, value = value.partition("=")
