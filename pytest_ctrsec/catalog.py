@@ -212,9 +212,11 @@ def _import_modules(names: Iterable[str]) -> None:
 def get(check_id: str) -> Check:
     """The check with this id, or a :class:`ConfigError` suggesting the nearest id.
 
-    >>> get("compose.no-privilege")
-    Traceback (most recent call last):
-    pytest_ctrsec.errors.ConfigError: unknown check id 'compose.no-privilege' (did you mean compose.no-privileged?)
+    >>> try:
+    ...     get("compose.no-privilege")
+    ... except ConfigError as err:
+    ...     print(err)
+    unknown check id 'compose.no-privilege' (did you mean compose.no-privileged?)
     """
     known = registry()
     try:

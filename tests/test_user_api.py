@@ -268,3 +268,22 @@ def test_container_repr_is_short() -> None:
     container = Container("94deb4b15bcf" + "0" * 52, "web", "running", None,  # type: ignore[arg-type]
                           {"Config": {"Env": ["DB_PASSWORD=hunter2"]}})
     assert repr(container) == "<Container web 94deb4b15bcf running>"
+
+
+def test_grant_repr_says_what_and_through_which_binding(tmp_path: Path) -> None:
+    (tmp_path / "rbac.yaml").write_text("""\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ci-deployer, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: ci, namespace: ci}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: shop}
+rules: [{apiGroups: [apps, ""], resources: [deployments], verbs: [patch, get]}]
+""")
+    corpus = load_manifests((str(tmp_path),))
+    assert repr(corpus.effective_rbac("ServiceAccount", "ci", "ci")) == (
+        '[<Grant verbs=get,patch resources=deployments groups="",apps '
+        "via shop/RoleBinding/ci-deployer -> deployer, in shop>]")

@@ -104,7 +104,7 @@ class KubeCorpus:
         'Deployment'
         >>> corpus.object("Deployment", "web")  # doctest: +SKIP
         Traceback (most recent call last):
-        pytest_ctrsec.errors.NotFound: deploy/: no Deployment 'web' (Deployments: shop/Deployment/web)
+        NotFound: deploy/: no Deployment 'web' (Deployments: shop/Deployment/web)
         """
         __tracebackhide__ = True  # a failed lookup points at the user's test line
         found = self.get(kind, name, namespace)

@@ -109,11 +109,28 @@ class Subject:
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """A rule a binding grants to its subjects; ``namespace`` "" means cluster-wide."""
+    """A rule a binding grants to its subjects; ``namespace`` "" means cluster-wide.
+
+    >>> corpus.effective_rbac("ServiceAccount", "ci", "ci")  # doctest: +SKIP
+    [<Grant verbs=get,patch resources=deployments groups=apps via shop/RoleBinding/ci -> ci, ...>]
+    """
 
     rule: Rule
     binding: KubeObject
     namespace: str
+
+    def __repr__(self) -> str:
+        # Short: ``assert not corpus.effective_rbac(...)`` prints the list on failure.
+        rule = self.rule
+        what = (f"resources={_words(rule.resources)} groups={_words(rule.api_groups)}"
+                if not rule.non_resource_urls else f"urls={_words(rule.non_resource_urls)}")
+        where = f"in {self.namespace}" if self.namespace else "cluster-wide"
+        return (f"<Grant verbs={_words(rule.verbs)} {what} via {self.binding.ref} -> "
+                f"{rule.role_name}, {where}>")
+
+
+def _words(values: frozenset[str]) -> str:
+    return ",".join(sorted(v or '""' for v in values)) or "-"
 
 
 # Everyone, authenticated or not.
