@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CannotEvaluate, TargetUnavailable
+from .findings import mask
 from .targets import Target
 from .targets.image.config import HistoryEntry, ImageConfig
 from .targets.image.content import read_files
@@ -43,6 +44,22 @@ class FileMode(int):
         return f"0o{int(self):o}"
 
     __str__ = __repr__
+
+
+class Environment(dict[str, str]):
+    """An image's ENV: a plain ``dict`` whose repr masks the values, since pytest prints
+    the whole mapping when an assertion about one of its keys fails, and ENV may hold a
+    credential. A value the test reads itself is shown as usual.
+
+    >>> env = Environment({"PATH": "/usr/bin:/bin", "DB_PASSWORD": "hunter2hunter2"})
+    >>> env
+    {'PATH': '/u***********', 'DB_PASSWORD': 'hu************'}
+    >>> env["PATH"]
+    '/usr/bin:/bin'
+    """
+
+    def __repr__(self) -> str:
+        return repr({key: mask(value) for key, value in self.items()})
 
 
 @dataclass(frozen=True)
@@ -274,9 +291,14 @@ class ImageHandle:
         return self.model.config.user
 
     @property
-    def env(self) -> dict[str, str]:
-        """The image's ENV as a mapping."""
-        return self.model.config.env_map
+    def env(self) -> Environment:
+        """The image's ENV as a ``dict`` (values masked in its repr, so a failed assertion
+        does not print a credential).
+
+        >>> "AWS_SECRET_ACCESS_KEY" not in image.env  # doctest: +SKIP
+        True
+        """
+        return Environment(self.model.config.env_map)
 
     @property
     def labels(self) -> Mapping[str, str]:

@@ -287,3 +287,16 @@ rules: [{apiGroups: [apps, ""], resources: [deployments], verbs: [patch, get]}]
     assert repr(corpus.effective_rbac("ServiceAccount", "ci", "ci")) == (
         '[<Grant verbs=get,patch resources=deployments groups="",apps '
         "via shop/RoleBinding/ci-deployer -> deployer, in shop>]")
+
+
+def test_a_failed_env_assertion_does_not_print_the_values(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        from pytest_ctrsec.image_api import Environment
+        def test_env():
+            env = Environment({"PATH": "/usr/bin", "DB_PASSWORD": "hunter" + "2" * 8})
+            assert "DB_PASSWORD" not in env
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--ctrsec-no-bundled")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*'DB_PASSWORD': 'hu**********?*'*"])
+    assert "hunter22" not in result.stdout.str()
