@@ -300,3 +300,11 @@ def test_a_failed_env_assertion_does_not_print_the_values(pytester: pytest.Pytes
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*'DB_PASSWORD': 'hu**********?*'*"])
     assert "hunter22" not in result.stdout.str()
+
+
+def test_k8s_container_repr_leaves_out_its_env(tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n"
+        "  containers: [{name: app, image: a:1, env: [{name: DB_PASSWORD, value: hunter22}]}]\n")
+    ((_, container),) = load_manifests((str(tmp_path),)).containers()
+    assert "hunter22" not in repr(container) and "name='app'" in repr(container)

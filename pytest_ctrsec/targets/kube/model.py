@@ -48,7 +48,9 @@ class Container:
     field: str  # "initContainers", "containers" or "ephemeralContainers"
     index: int
     name: str
-    data: Mapping[str, Any]
+    # Not in the repr: pytest prints it in failed assertions, and its env may hold literal
+    # credentials.
+    data: Mapping[str, Any] = field(repr=False)
     path: tuple[Any, ...]  # from the object's root
 
     @property
