@@ -6,6 +6,7 @@ build and start what their own scripts do on the real engine."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import socket
@@ -20,9 +21,10 @@ import yaml
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "example_suites"
 COMPOSE = "compose:example_suites/compose/compose.yaml"
-IMAGE_TAG = "ctrsec-test/examples-image:1.0"
-CARELESS_TAG = "ctrsec-test/examples-image-careless:1.0"
-RUNTIME_TAG = "ctrsec-test/examples-runtime:1.0"
+# tagged per process: two runs on one engine must not remove each other's images
+IMAGE_TAG = f"ctrsec-test/examples-image:{os.getpid()}"
+CARELESS_TAG = f"ctrsec-test/examples-image-careless:{os.getpid()}"
+RUNTIME_TAG = f"ctrsec-test/examples-runtime:{os.getpid()}"
 
 Rows = dict[tuple[str, str], dict[str, Any]]
 
