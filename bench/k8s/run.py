@@ -9,7 +9,9 @@ peak resident memory from ``wait4``, the interpreter included). Rows:
 - ``ctrsec load+evaluate``: the loader and every bundled Kubernetes check on every object
   it applies to, in plain Python (what the plugin does, without pytest);
 - ``ctrsec pytest``: the whole plugin, ``pytest --ctrsec-k8s=DIR --ctrsec-json=...``, with the
-  whole bundled Kubernetes suite (results counted from the JSON report);
+  whole bundled Kubernetes suite (results counted from the JSON report); both ctrsec rows run
+  from the plugin's own virtual environment under ``bench/out/`` (as the Compose benchmark),
+  not the development one, whose test plugins add seconds to every start;
 - ``checkov``: ``checkov -d DIR --framework kubernetes -o json --skip-download``; install it
   apart from the project (it pins many packages), e.g. ``python -m venv /tmp/checkov-venv &&
   /tmp/checkov-venv/bin/pip install checkov``, and pass ``--checkov`` or put it on PATH.
@@ -20,6 +22,7 @@ The machines are shared and noisy: compare the ratios of one run, not absolute t
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -71,17 +74,32 @@ def measure(cmd: list[str], cwd: Path, out: Path) -> tuple[float, float, float, 
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
 
 
-def run_direct(corpus: Path, objects: int, work: Path) -> Row:
+def run_direct(corpus: Path, objects: int, work: Path, python: str) -> Row:
     out = work / "direct.out"
-    wall, cpu, peak, code = measure([sys.executable, "-c", DIRECT, str(corpus)], work, out)
+    wall, cpu, peak, code = measure([python, "-c", DIRECT, str(corpus)], work, out)
     text = out.read_text().strip().splitlines()
     results = text[-1] if code == 0 and text else f"error (see {out})"
     return Row("ctrsec load+evaluate", objects, wall, cpu, peak, results)
 
 
-def run_pytest(corpus: Path, objects: int, work: Path) -> Row:
+def ctrsec_python() -> str:
+    """The plugin's own virtual environment (shared with the Compose benchmark), so pytest
+    starts with only what a user installs (the development environment also loads the test
+    extras' plugins, hypothesis among them, a second or more per run)."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "bench"))
+    from measure import venv
+
+    stamp = hashlib.sha256((root / "pyproject.toml").read_bytes()).hexdigest()
+    bindir = venv(str(root / "bench" / "out" / "venv-ctrsec"), ["-e", str(root)], stamp=stamp)
+    subprocess.run([f"{bindir}/python", "-m", "compileall", "-q", str(root / "pytest_ctrsec")],
+                   check=True, stdout=subprocess.DEVNULL)
+    return f"{bindir}/python"
+
+
+def run_pytest(corpus: Path, objects: int, work: Path, python: str) -> Row:
     report, out = work / "ctrsec.json", work / "pytest.out"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(work),
+    cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(work),
            f"--ctrsec-k8s={corpus}", f"--ctrsec-json={report}"]
     wall, cpu, peak, code = measure(cmd, work, out)
     if report.exists():
@@ -144,14 +162,15 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep corpora and outputs here")
     args = parser.parse_args()
     checkov = find_checkov(args.checkov)
+    python = ctrsec_python()
     base = args.keep or Path(tempfile.mkdtemp(prefix="ctrsec-k8s-bench-"))
     rows = []
     for size in args.sizes:
         corpus, work = base / f"corpus-{size}", base / f"work-{size}"
         work.mkdir(parents=True, exist_ok=True)
         count = generate(size, corpus)
-        rows.append(run_direct(corpus, count, work))
-        rows.append(run_pytest(corpus, count, work))
+        rows.append(run_direct(corpus, count, work, python))
+        rows.append(run_pytest(corpus, count, work, python))
         if checkov:
             rows.append(run_checkov(checkov, corpus, count, work))
         print(table(rows[-3:]), flush=True)
