@@ -187,6 +187,8 @@ def test_a_dsn_is_a_credential_only_with_a_password(name: str, value: str,
     ("mysqladmin ping -uroot -p${MYSQL_ROOT_PASSWORD}", False),
     ("mysql -h db -P3306 -p", False),
     ("mkdir -p /data && exec app -pfoo", False),
+    # a credential flag earlier in the line does not hide the client's -p
+    ("mysqldump --password $$PW -pS3cretR00tPw app", True),
 ])
 def test_mysql_clients_password_attached_to_p(command: str, found: bool) -> None:
     hits = scan_command(command, "command")

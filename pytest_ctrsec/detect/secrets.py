@@ -326,10 +326,10 @@ def scan_command(text: str, key: str = "", syntax: str | None = "compose") -> li
     for flag, arg in _FLAG.findall(text):
         if not (is_credential_name(flag) or flag.lower() == "requirepass"):
             continue
-        text = arg.strip("'\"")
-        if syntax == "compose" and _ESCAPED_SHELL_REF.fullmatch(text):
+        written = arg.strip("'\"")
+        if syntax == "compose" and _ESCAPED_SHELL_REF.fullmatch(written):
             continue
-        view = literal_view(text, syntax)
+        view = literal_view(written, syntax)
         if _is_literal_secret(view):
             hits.append(SecretHit("credential-flag", key or f"--{flag}",
                                   f"a literal credential in --{flag}", mask(view)))
