@@ -129,6 +129,12 @@ def no_runtime_socket_mount(s: RunSettings) -> Iterator[Finding]:
                       m.location or s.locate("mounts"))
 
 
+def _credential_dir(path: str) -> str | None:
+    """``a credential directory (.ssh)`` when a part of ``path`` is one, else ``None``."""
+    found = CREDENTIAL_DIRS.intersection(path.split("/"))
+    return f"a credential directory ({min(found)})" if found else None
+
+
 @functools.lru_cache(maxsize=4096)
 def _sensitivity(path: str, read_only: bool) -> tuple[str, bool] | None:
     """Why ``path`` is sensitive and whether it is root-equivalent, or ``None``."""
@@ -136,9 +142,9 @@ def _sensitivity(path: str, read_only: bool) -> tuple[str, bool] | None:
         return None
     if path == "/":
         return "the host's root filesystem", True
-    credential = sorted(CREDENTIAL_DIRS.intersection(path.split("/")))
+    credential = _credential_dir(path)
     if credential:
-        return f"a credential directory ({credential[0]})", _within(path, "/root")
+        return credential, _within(path, "/root")
     for base in SYSTEM_DIRS:
         if _within(path, base):
             return f"host system directory {base}", True
@@ -159,7 +165,7 @@ def _own_folder(project: str) -> bool:
     if project == "/" or _HOME.fullmatch(project) or any(_within(project, d)
                                                           for d in _NOT_PROJECT):
         return False
-    if CREDENTIAL_DIRS.intersection(project.split("/")):
+    if _credential_dir(project):
         return False
     return not any(_within(base, project) for base in SYSTEM_DIRS)
 
@@ -169,9 +175,8 @@ def _judge(m: Mount, path: str) -> tuple[str, bool] | None:
     project's own data: only a credential directory there counts."""
     project = normalise_path(m.project_dir) if m.project_dir else None
     if project and _within(path, project) and _own_folder(project):
-        inside = path[len(project):].split("/")
-        credential = sorted(CREDENTIAL_DIRS.intersection(inside))
-        return (f"a credential directory ({credential[0]})", False) if credential else None
+        credential = _credential_dir(path[len(project):])
+        return (credential, False) if credential else None
     return _sensitivity(path, m.read_only)
 
 
