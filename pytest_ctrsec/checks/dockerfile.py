@@ -283,7 +283,7 @@ _STDIN = ("-", "/dev/stdin", "/proc/self/fd/0")
 
 
 def _interpreter(program: str) -> str | None:
-    if program in shell._POSIX_SHELLS:
+    if program in shell.POSIX_SHELLS:
         return "shell"
     if re.fullmatch(r"python[0-9.]*", program):
         return "python"
@@ -325,7 +325,7 @@ def piped_download(cmds: Sequence[shell.Command]) -> str | None:
     return None
 
 
-_INTERPRETER = r"(?:(?:ba|da|a|z|k|mk)?sh|python[0-9.]*|perl|ruby|node)"
+_INTERPRETER = rf"(?:{'|'.join(sorted(shell.POSIX_SHELLS))}|python[0-9.]*|perl|ruby|node)"
 # A download handed to an interpreter without a file in between: `sh -c "$(curl URL)"`,
 # `eval "$(wget -qO- URL)"`, `bash <(curl URL)`, `source <(curl URL)`.
 _SUBSTITUTED_DOWNLOAD = re.compile(

@@ -37,11 +37,9 @@ _WRAPPER_OPERANDS = {"gosu": 1, "su-exec": 1, "chroot": 1, "timeout": 1}
 # (``if apt-get update; then``, ``do apt-get install x; done``).
 _RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"})
 # Shells whose ``-c SCRIPT`` is read as a script of its own (``sudo sh -c "apt-get update"``).
-_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
+POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
 _MAX_NESTING = 4
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "python", "python3",
-                     "perl", "ruby", "node"})
 
 
 @dataclass(frozen=True)
@@ -149,7 +147,7 @@ def _expand_shell(cmd: Command, depth: int) -> tuple[Command, ...]:
 
 def shell_script(cmd: Command) -> str | None:
     """The script a POSIX shell runs with ``-c`` (``bash -ec 'x'`` -> ``x``), else ``None``."""
-    if cmd.program not in _POSIX_SHELLS:
+    if cmd.program not in POSIX_SHELLS:
         return None
     args = iter(cmd.args)
     for arg in args:

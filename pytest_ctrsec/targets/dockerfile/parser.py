@@ -11,6 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ...detect.shell import POSIX_SHELLS
 from ...errors import NotFound, ParseError
 from .variables import expand
 
@@ -85,7 +86,6 @@ class Instruction:
         return "\n".join([self.args, *(h.body for h in self.heredocs)])
 
 
-_SHELL_PROGRAMS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
 _SEGMENT_END = re.compile(r"&&|\|\||[;|&\n]")
 
 
@@ -96,7 +96,7 @@ def _feeds_shell(args: str, marker: re.Match[str]) -> bool:
     after = _SEGMENT_END.split(args[marker.end():])[0]
     words = [w for w in f"{before} {after}".split()
              if not re.match(r"\d*[<>]", w) and not _ASSIGNED.match(w)]
-    return not words or words[0].rsplit("/", 1)[-1] in _SHELL_PROGRAMS
+    return not words or words[0].rsplit("/", 1)[-1] in POSIX_SHELLS
 
 
 @dataclass(frozen=True)
