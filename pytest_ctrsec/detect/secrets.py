@@ -320,9 +320,14 @@ def scan_command(text: str, key: str = "", syntax: str | None = "compose") -> li
     >>> scan_command("app --password-file /run/secrets/pw")
     []
     """
-    hits = scan_value(text, key, syntax)
+    return scan_value(text, key, syntax) + _flag_hits(text, key, syntax)
+
+
+def _flag_hits(text: str, key: str, syntax: str | None) -> list[SecretHit]:
+    """Credential-named flags and a MySQL client's ``-p`` password in a command line."""
     if "-" not in text:
-        return hits
+        return []
+    hits: list[SecretHit] = []
     for flag, arg in _FLAG.findall(text):
         if not (is_credential_name(flag) or flag.lower() == "requirepass"):
             continue
@@ -419,7 +424,8 @@ def scan_env(name: str, value: str | None, syntax: str | None = "compose",
         return [hit for line in value.splitlines() for hit in _setting_hits(where, line, syntax)]
     if "-" not in value:
         return hits
-    hits = scan_command(value, key=where, syntax=syntax)
+    # the value detectors have read the value already (scan_pair)
+    hits = _flag_hits(value, where, syntax)
     for prop, literal in _JAVA_PROPERTY.findall(value):
         hits += scan_pair(prop, literal, syntax, key=f"{where} -D{prop}")
     return hits
