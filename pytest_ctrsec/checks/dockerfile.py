@@ -51,11 +51,6 @@ def _stage_values(df: Dockerfile, stage: Stage, upto: int) -> dict[str, str | No
     return values
 
 
-def _last(stage: Stage, keyword: str) -> Instruction | None:
-    found = [i for i in stage.instructions if i.keyword == keyword]
-    return found[-1] if found else None
-
-
 def _windows_admin(user: str) -> bool:
     """Windows containers' administrator account (names are case-insensitive there)."""
     return user.partition(":")[0].strip().lower() == "containeradministrator"
@@ -67,7 +62,7 @@ def _windows_admin(user: str) -> bool:
                    "need root.")
 def user_not_root(df: Dockerfile) -> Iterator[Finding]:
     for stage in _final_chain(df):
-        inst = _last(stage, "USER")
+        inst = stage.last("USER")
         if inst is None:
             continue
         user = expand(inst.args.strip(), _stage_values(df, stage, inst.line))
@@ -93,7 +88,7 @@ def user_not_root(df: Dockerfile) -> Iterator[Finding]:
        remediation="Add `HEALTHCHECK CMD <probe>` to the final stage.")
 def healthcheck_defined(df: Dockerfile) -> Iterator[Finding]:
     for stage in _final_chain(df):
-        inst = _last(stage, "HEALTHCHECK")
+        inst = stage.last("HEALTHCHECK")
         if inst is None:
             continue
         if inst.args.strip().upper() == "NONE":

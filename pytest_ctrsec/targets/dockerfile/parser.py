@@ -118,6 +118,10 @@ class Stage:
     def name(self) -> str:
         return self.alias or str(self.index)
 
+    def last(self, keyword: str) -> Instruction | None:
+        """This stage's last ``keyword`` instruction (upper case); ``None`` when it has none."""
+        return next((i for i in reversed(self.instructions) if i.keyword == keyword), None)
+
 
 @dataclass(frozen=True)
 class Dockerfile:
@@ -183,9 +187,9 @@ class Dockerfile:
         start = self.stage(stage) if isinstance(stage, str) else stage or self.final
         wanted = keyword.upper()
         for each in self.lineage(start):
-            found = [i for i in each.instructions if i.keyword == wanted]
-            if found:
-                return found[-1]
+            found = each.last(wanted)
+            if found is not None:
+                return found
         return None
 
     def instructions(self) -> list[tuple[Stage | None, Instruction]]:
