@@ -82,8 +82,9 @@ def _one_file(fs: Any, path: str, entry: Any, problems: list[str],
         data = _read(path, entry, problems)
         if data is None:
             return ()
-        os_files.extend(owned.apk_files(_text(data)))
-        return apk.parse(_text(data), "/" + path)
+        text = _text(data)
+        os_files.extend(owned.apk_files(text))
+        return apk.parse(text, "/" + path)
     if rpm.SQLITE.fullmatch(path):
         data = _read(path, entry, problems)
         wal = fs.data(path + "-wal")
