@@ -19,7 +19,7 @@ import yaml
 from yaml._yaml import CParser
 
 from ...errors import InputError, ParseError
-from ...limits import too_deep
+from ...limits import TooLarge, read_capped, too_deep
 from .nodes import Pos, YMap, YSeq
 
 MAX_DEPTH = 100  # Compose files nest a dozen levels; far beyond that is hostile input
@@ -394,8 +394,9 @@ def _strip_resets(value: Any) -> Any:
 def read_text(path: str, real_path: str | None = None) -> str:
     """The text of a file, with one clear error when it cannot be read."""
     try:
-        with open(real_path or path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+        data = read_capped(real_path or path, MAX_BYTES)
+    except TooLarge:
+        raise InputError(f"file is too large (limit {MAX_BYTES:,} bytes)", path) from None
     except FileNotFoundError:
         raise InputError("no such file", path) from None
     except PermissionError:
@@ -404,8 +405,6 @@ def read_text(path: str, real_path: str | None = None) -> str:
         raise InputError("is a directory, not a file", path) from None
     except OSError as err:
         raise InputError(f"cannot read: {err.strerror}", path) from None
-    if len(data) > MAX_BYTES:
-        raise InputError(f"file is too large (limit {MAX_BYTES:,} bytes)", path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
