@@ -69,10 +69,7 @@ def _other_engines(corpus: Any, namespace: str) -> None:
     when a live cluster would not list them (then they may as well)."""
     if corpus is None:
         return
-    kinds = {kind for _, kind in OTHER_ENGINE_POLICIES}
-    found = [o for kind in sorted(kinds) for o in corpus.objects_of(kind)
-             if (o.group, kind) in OTHER_ENGINE_POLICIES
-             and (OTHER_ENGINE_POLICIES[(o.group, kind)] or o.namespace == namespace)]
+    found = corpus.other_engine_policies(namespace)
     if found:
         names = ", ".join(f"{o.kind} {o.ref.split('/', 1)[0] + '/' if o.namespace else ''}"
                           f"{o.name} ({o.group})" for o in found[:3])

@@ -51,6 +51,7 @@ def other_engine_key(group: str, kind: str) -> str:
     return f"{kind}.{group}"
 
 
+_OTHER_ENGINE_KINDS = frozenset(kind for _, kind in OTHER_ENGINE_POLICIES)
 NETWORK_POLICY_GROUPS = frozenset({"networking.k8s.io", "extensions"})
 
 
@@ -69,6 +70,10 @@ class KubeCorpus:
         self._by_kind: dict[str, list[KubeObject]] = {}
         self._by_kind_ns: dict[tuple[str, str], list[KubeObject]] = {}
         self._by_key: dict[tuple[str, str, str], KubeObject] = {}
+        # NetworkPolicies sorted out once, not at each of a workload check's evaluations:
+        # Kubernetes' own by namespace, and other engines' (OTHER_ENGINE_POLICIES)
+        self._policies: dict[str, list[KubeObject]] = {}
+        self._other_policies: list[KubeObject] = []
         self._namespaces: list[KubeNamespace] | None = None
         self._bound: frozenset[tuple[str, str, str]] | None = None
 
@@ -80,6 +85,10 @@ class KubeCorpus:
         self._by_kind.setdefault(obj.kind, []).append(obj)
         self._by_kind_ns.setdefault((obj.kind, obj.namespace), []).append(obj)
         self._by_key.setdefault((obj.kind, obj.namespace, obj.name), obj)
+        if obj.kind == "NetworkPolicy" and obj.group in NETWORK_POLICY_GROUPS:
+            self._policies.setdefault(obj.namespace, []).append(obj)
+        elif obj.kind in _OTHER_ENGINE_KINDS and (obj.group, obj.kind) in OTHER_ENGINE_POLICIES:
+            self._other_policies.append(obj)
         self._namespaces = None
         self._bound = None
 
@@ -155,8 +164,14 @@ class KubeCorpus:
     def network_policies(self, namespace: str) -> list[KubeObject]:
         """The Kubernetes NetworkPolicies of a namespace (not Calico's or Antrea's kinds of
         the same name, whose fields mean something else)."""
-        return [p for p in self.objects_of("NetworkPolicy", namespace)
-                if p.group in NETWORK_POLICY_GROUPS]
+        return self._policies.get(namespace, [])
+
+    def other_engine_policies(self, namespace: str) -> list[KubeObject]:
+        """Other engines' policies that may isolate the pods of ``namespace``: the
+        namespace's own and the cluster-wide ones, by kind, then in the order read."""
+        return sorted((o for o in self._other_policies
+                       if OTHER_ENGINE_POLICIES[(o.group, o.kind)] or o.namespace == namespace),
+                      key=lambda o: o.kind)
 
     def policies_selecting(self, obj: KubeObject) -> list[KubeObject]:
         """NetworkPolicies of the object's namespace whose podSelector selects its pods."""
