@@ -162,9 +162,9 @@ def add(chk: Check) -> None:
         raise ValueError(f"{chk.id}: model {chk.model!r} not in {MODEL_TYPES}")
     if chk.id in _REGISTRY:
         raise ValueError(f"{chk.id}: registered twice")
+    last = next(reversed(_REGISTRY.values()), None)  # the registry is kept in rank order
     _REGISTRY[chk.id] = chk
-    rank = module_rank(chk)
-    if any(module_rank(c) > rank for c in _REGISTRY.values()):
+    if last is not None and module_rank(last) > module_rank(chk):
         # Modules imported out of order (some kinds first): keep the catalogue's order.
         ordered = sorted(_REGISTRY.values(), key=module_rank)
         _REGISTRY.clear()
