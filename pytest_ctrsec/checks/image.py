@@ -210,12 +210,11 @@ def _binaries(image: Image, names: Iterable[str],
     """Where ``names`` exist as files (symlinks followed) in ``dirs``, each once: the path
     with its folder's links resolved (``/bin/sudo`` is ``/usr/bin/sudo`` under usrmerge),
     and `` -> target`` when the name itself is a link (a busybox applet)."""
+    resolved = (image.fs.resolve(d.strip("/")) for d in dirs)
+    folders = dict.fromkeys(r[0] for r in resolved if r is not None and r[1].is_dir)
     for name in names:
-        for folder in dirs:
-            real = image.fs.resolve(folder.strip("/"))
-            if real is None or not real[1].is_dir:
-                continue
-            path = posixpath.join(real[0], name) if real[0] else name
+        for folder in folders:
+            path = posixpath.join(folder, name)
             entry = image.fs.stat(path)
             if entry is not None and entry.is_file:
                 link = image.fs.lstat(path)
