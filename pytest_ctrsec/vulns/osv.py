@@ -164,8 +164,8 @@ def evaluate_ranges(ranges: Sequence[Range], versions: Sequence[str], version: s
                 continue
             # SEMVER ranges too are ordered as the package's ecosystem orders versions (as
             # osv-scanner does): a PyPI "4.2" is no semantic version, yet it is 4.2.0.
-            cmp = ecosystem_cmp
-            verdict = _simple(cmp, version, events) or _in_range(cmp, version, _events(events))
+            verdict = _simple(ecosystem_cmp, version, events) or _in_range(
+                ecosystem_cmp, version, _events(events))
             if verdict.affected:
                 hits.append(verdict)
         if not hits and _listed(ecosystem_cmp, version, versions):
