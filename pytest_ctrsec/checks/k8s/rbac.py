@@ -14,6 +14,7 @@ the groups ``system:serviceaccounts[:ns]``) or for everyone (``system:authentica
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import groupby
 
 from ...errors import CannotEvaluate
 from ...findings import Finding
@@ -195,17 +196,11 @@ def _escalations(rule: Rule) -> str:
     if _full_wildcard(rule):
         return "do anything (every verb on every resource: escalate, bind, impersonate, exec)"
     parts: list[str] = []
-    previous: tuple[str, str] | None = None  # the table's previous row, granted or not
-    joined = False  # whether the previous row was granted
-    for verb, resource, group, why in ESCALATIONS:
-        granted = rule.allows(verb, resource, group)
-        if granted and joined and previous == (resource, group):
-            verbs, _, rest = parts[-1].partition(f" {resource} (")
-            parts[-1] = f"{verbs}, {verb} {resource} ({rest}"
-        elif granted:
-            parts.append(f"{verb} {resource} ({why})")
-        joined = granted or (joined and previous == (resource, group))
-        previous = (resource, group)
+    for (resource, group), rows in groupby(ESCALATIONS, key=lambda row: row[1:3]):
+        granted = [(verb, why) for verb, _, _, why in rows if rule.allows(verb, resource, group)]
+        if granted:
+            verbs = ", ".join(verb for verb, _ in granted)
+            parts.append(f"{verbs} {resource} ({granted[0][1]})")
     return "; ".join(parts) + (rule.names_note if parts else "")
 
 
