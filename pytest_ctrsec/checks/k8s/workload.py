@@ -110,6 +110,14 @@ def _limit_range_defaults(obj: KubeObject) -> dict[str, set[str]]:
     return filled
 
 
+def _bounds(resources: Any) -> dict[str, Mapping[str, Any]]:
+    """The ``limits`` and ``requests`` of a resources block; a limit also serves as the
+    request (the API server copies it)."""
+    block = as_map(resources) or {}
+    limits = as_map(block.get("limits")) or {}
+    return {"limits": limits, "requests": {**limits, **(as_map(block.get("requests")) or {})}}
+
+
 @k8s_check("k8s.resources-limited", title="Containers have a memory limit and a CPU request",
            severity="medium", refs=("CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13",
                                     "C-0004", "C-0050"),
@@ -119,18 +127,13 @@ def _limit_range_defaults(obj: KubeObject) -> dict[str, set[str]]:
 def resources_limited(obj: KubeObject, require_cpu_limit: bool = False) -> Iterator[Finding]:
     defaults = _limit_range_defaults(obj)
     assert obj.pod is not None
-    pod = as_map(obj.pod.spec.get("resources")) or {}  # pod-level resources bound every container
-    pod_limits = as_map(pod.get("limits")) or {}
-    pod_requests = {**pod_limits, **(as_map(pod.get("requests")) or {})}
+    pods = _bounds(obj.pod.spec.get("resources"))  # pod-level resources bound every container
     wanted = [("limits", "memory", "memory limit"), ("requests", "cpu", "CPU request")]
     if require_cpu_limit:
         wanted.append(("limits", "cpu", "CPU limit"))
     for c in _containers(obj, "initContainers", "containers"):
         resources = as_map(c.data.get("resources")) or {}
-        limits = as_map(resources.get("limits")) or {}
-        requests = {**limits, **(as_map(resources.get("requests")) or {})}
-        own = {"limits": limits, "requests": requests}
-        pods = {"limits": pod_limits, "requests": pod_requests}
+        own = _bounds(resources)
         missing = []
         for kind, name, words in wanted:
             value = own[kind].get(name)
