@@ -16,7 +16,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -71,6 +71,10 @@ def repo_root(start: Path) -> Path:
 class _Where:
     root: Path
     cwd: Path
+    # Per document: a large run names the same few files in thousands of findings, and
+    # each would otherwise be resolved (and its target's file looked up) again.
+    uris: dict[str, str] = field(default_factory=dict, compare=False)
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def _catalogue_severity(check_id: str, default: str) -> str:
@@ -85,12 +89,14 @@ def _reported(row: Mapping[str, Any]) -> bool:
 
 def _run(kind: str, rows: list[Mapping[str, Any]], where: _Where,
          severity: Callable[[str, str], str]) -> dict[str, Any]:
-    rule_ids = sorted({r["check"] for r in rows})
+    first: dict[str, Mapping[str, Any]] = {}  # each check's first row (one pass: not per rule)
+    for row in rows:
+        first.setdefault(row["check"], row)
+    rule_ids = sorted(first)
     index = {rid: i for i, rid in enumerate(rule_ids)}
     results = _numbered([res for row in rows if _reported(row)
                          for res in _results(row, index[row["check"]], where)])
-    rules = [_rule(rid, next(r for r in rows if r["check"] == rid), severity)
-             for rid in rule_ids]
+    rules = [_rule(rid, first[rid], severity) for rid in rule_ids]
     return {
         "tool": {"driver": {"name": "pytest-ctrsec", "version": __version__,
                             "informationUri": "https://pypi.org/project/pytest-ctrsec/",
@@ -202,6 +208,13 @@ def pseudo_path(target: str) -> str:
 
 def _uri(path: str, where: _Where) -> str:
     """The path relative to the repository root (a file outside it: an absolute URI)."""
+    uri = where.uris.get(path)
+    if uri is None:
+        uri = where.uris[path] = _resolved_uri(path, where)
+    return uri
+
+
+def _resolved_uri(path: str, where: _Where) -> str:
     full = Path(os.path.normpath(where.cwd / path))
     try:
         relative = full.relative_to(where.root)
@@ -216,9 +229,11 @@ def _target_key(target: str, where: _Where) -> str:
     subfolder."""
     kind, _, rest = target.partition(":")
     source, sep, inner = rest.partition("#")
-    if source not in ("", "-") and (where.cwd / source).exists():
-        source = _uri(source, where)
-    return f"{kind}:{source}{sep}{inner}"
+    spelled = where.sources.get(source)
+    if spelled is None:
+        on_disk = source not in ("", "-") and (where.cwd / source).exists()
+        spelled = where.sources[source] = _uri(source, where) if on_disk else source
+    return f"{kind}:{spelled}{sep}{inner}"
 
 
 def _fingerprint(row: Mapping[str, Any], finding: Mapping[str, Any], where: _Where) -> str:
