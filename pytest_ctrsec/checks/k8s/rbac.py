@@ -232,11 +232,8 @@ def _not_default_binding(obj: KubeObject) -> str | None:
                        "system:anonymous, system:unauthenticated or system:authenticated")
 def rbac_no_anonymous_binding(obj: KubeObject) -> Iterator[Finding]:
     _, name = role_ref(obj)
-    public = [s for s in subjects(obj) if s.name in PUBLIC_SUBJECTS]
-    if not public:
-        return
-    for subject in public:
-        if name in PUBLIC_DEFAULTS.get(subject.name, ()):
+    for subject in subjects(obj):
+        if subject.name not in PUBLIC_SUBJECTS or name in PUBLIC_DEFAULTS.get(subject.name, ()):
             continue
         beyond = _beyond_defaults(obj, subject)
         if beyond:
