@@ -176,7 +176,7 @@ class _Builder:
             key = self.build(item, depth + 1)
             value = self.build(get(), depth + 1)
             if key == "<<" and type(item) is ev.ScalarEvent and not item.style:
-                merged.update(k for k in self._merge(out, value, item))
+                merged.update(self._merge(out, value, item))
                 continue
             if isinstance(key, (dict, list)):
                 raise yaml.MarkedYAMLError(problem="a mapping key must be a scalar",
