@@ -87,10 +87,6 @@ class Subject:
         return f"{self.kind} {self.name}"
 
     @property
-    def is_system(self) -> bool:
-        return self.name.startswith("system:")
-
-    @property
     def is_component(self) -> bool:
         """A Kubernetes component's own identity (``system:masters``, ``system:nodes``,
         ``system:kube-scheduler``...). The other ``system:`` names stand for workloads
