@@ -144,21 +144,20 @@ def no_nodeport_services(obj: KubeObject) -> Iterator[Finding]:
 
 # Annotations that make a cloud load balancer internal (AWS, GCP, Azure, OCI, Alibaba)
 _INTERNAL_LB = {
-    "service.beta.kubernetes.io/aws-load-balancer-internal": None,
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    "networking.gke.io/load-balancer-type": "Internal",
-    "cloud.google.com/load-balancer-type": "Internal",
-    "service.beta.kubernetes.io/azure-load-balancer-internal": None,
-    "service.beta.kubernetes.io/oci-load-balancer-internal": None,
+    "networking.gke.io/load-balancer-type": "internal",
+    "cloud.google.com/load-balancer-type": "internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/oci-load-balancer-internal": "true",
     "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type": "intranet",
-}
+}  # values in lower case: annotations are compared case-insensitively
 
 
 def _exposure(obj: KubeObject) -> str:
     """Who can reach a LoadBalancer Service, as far as the manifest says."""
     for key, wanted in _INTERNAL_LB.items():
-        value = str(obj.annotations.get(key, "")).strip().lower()
-        if value == (wanted or "true").lower():
+        if str(obj.annotations.get(key, "")).strip().lower() == wanted:
             return f"an internal load balancer ({key}), reachable from the cloud network"
     ranges = as_list((as_map(obj.raw.get("spec")) or {}).get("loadBalancerSourceRanges"))
     if ranges:
