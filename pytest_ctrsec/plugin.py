@@ -274,32 +274,30 @@ class Reporter:
         if session.config.option.collectonly:
             return  # nothing ran: an empty report would overwrite the last real one
         overrides = severity_overrides(self.opts)
-        written = [self._write(session, "json", lambda path: self.log.write_json(path)),
-                   self._write(session, "sarif", lambda path: sarif.write(
-                       path, self.log.sorted_rows(),
-                       lambda check_id, default: overridden(check_id, default, overrides)))]
+        self._write(session, "json", lambda path: self.log.write_json(path))
+        self._write(session, "sarif", lambda path: sarif.write(
+            path, self.log.sorted_rows(),
+            lambda check_id, default: overridden(check_id, default, overrides)))
         # Report everything, but only fail the run for what reaches the threshold. A run
         # that stopped early (-x, --maxfail) did not run everything: it cannot pass.
         stopped = session.shouldfail or session.shouldstop
         if session.exitstatus == pytest.ExitCode.TESTS_FAILED and self.failures \
                 and not self.blocking and not stopped:
             session.exitstatus = pytest.ExitCode.OK
-        if not all(written):  # a gate whose report is missing must not pass
+        if self.unwritten:  # a gate whose report is missing must not pass
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
-    def _write(self, session: pytest.Session, name: str, write: Callable[[str], None]) -> bool:
+    def _write(self, session: pytest.Session, name: str, write: Callable[[str], None]) -> None:
         """Write one report; a path that cannot be written is one line, not a traceback."""
         path = getattr(self.opts, name)
         if not path:
-            return True
+            return
         try:
             write(path)
         except OSError as err:
             session.config.get_terminal_writer().line(
                 f"ERROR: {flag(name)}: {path}: {err.strerror or err}", red=True)
             self.unwritten.add(name)
-            return False
-        return True
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
