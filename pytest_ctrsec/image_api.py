@@ -266,7 +266,6 @@ class ImageHandle:
         import pytest
 
         from .checks.vulns import CHECK_ID
-        from .errors import CannotEvaluate
         from .session import current
         from .vulns import source_from_options, vulnerabilities_of
 
