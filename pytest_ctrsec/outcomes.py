@@ -37,9 +37,15 @@ def run_bundled(item: pytest.Item, unit: Unit) -> None:
         pytest.skip(f"{unit.check.id}: cannot evaluate: " + "; ".join(reasons))
 
 
+def unit_of(item: pytest.Item) -> Unit | None:
+    """The unit a bundled item runs (``None`` for any other test)."""
+    unit: Any = getattr(getattr(item, "callspec", None), "params", {}).get("ctrsec_unit")
+    return unit if isinstance(unit, Unit) else None
+
+
 def error_results(item: pytest.Item, why: str) -> list[Result]:
     """When an item errors before its check ran, every target it covers is an error."""
-    unit: Any = getattr(getattr(item, "callspec", None), "params", {}).get("ctrsec_unit")
-    if not isinstance(unit, Unit):
+    unit = unit_of(item)
+    if unit is None:
         return []
     return [Result(unit.check, t, "error", unit.check.severity, (), why) for t in unit.targets]

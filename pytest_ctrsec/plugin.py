@@ -16,7 +16,7 @@ from .catalog import registry
 from .errors import CtrsecError
 from .options import (RunOptions, check_options, flag, ini_name, ini_type, option_fields,
                       overridden, profile_definitions, resolve, severity_overrides)
-from .outcomes import RESULTS_KEY, error_results
+from .outcomes import RESULTS_KEY, error_results, unit_of
 from .report import sarif
 from .report.log import ResultLog, below_threshold, summary_lines, waiver_lines
 from .runner import Result, Unit
@@ -165,8 +165,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        unit = getattr(getattr(item, "callspec", None), "params", {}).get("ctrsec_unit")
-        if isinstance(unit, Unit):
+        unit = unit_of(item)
+        if unit is not None:
             _add_properties(item, unit)
 
 
@@ -192,8 +192,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
     collected first (the heap since the last freeze: small), the collector is paused for
     the item, and what the item made is then moved out of its sight, like the loaded
     targets (scanning it once more would cost as much as the item's own rows)."""
-    unit = getattr(getattr(item, "callspec", None), "params", {}).get("ctrsec_unit")
-    if not isinstance(unit, Unit):
+    if unit_of(item) is None:
         return (yield)
     was_enabled = gc.isenabled()
     if was_enabled:
