@@ -54,12 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ctrsec(id, severity, refs): a bundled ctrsec check")
     opts = _options(config)
     config.stash[OPTIONS_KEY] = opts
-    if opts.wants_bundled:
-        config.args.append(str(SUITES_DIR))
-    elif opts.has_targets and opts.structure_test:
-        # A structure-test file holds the user's own tests: --ctrsec-no-bundled keeps them.
-        config.args.append(str(SUITES_DIR / "ctrsec" / "test_structure.py"))
-    if opts.wants_bundled or opts.has_targets and opts.structure_test:
+    # A structure-test file holds the user's own tests: --ctrsec-no-bundled keeps them.
+    suites = SUITES_DIR if opts.wants_bundled else \
+        SUITES_DIR / "ctrsec" / "test_structure.py" if opts.has_targets and opts.structure_test \
+        else None
+    if suites is not None:
+        config.args.append(str(suites))
         # A user's python_files setting must not silently drop the bundled modules.
         config.addinivalue_line("python_files", "test_*.py")
     if not hasattr(config, "workerinput"):
